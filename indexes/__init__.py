@@ -1,0 +1,47 @@
+"""The index on disk: FAISS vectors + SQLite chunks + a versioned manifest.
+
+This package imports nothing else of the project.
+"""
+
+from __future__ import annotations
+
+from indexes.embedders import DEFAULT_EMBEDDER, Embedder, HashEmbedder, SentenceTransformerEmbedder, load_embedder
+from indexes.errors import (
+    ConfigError,
+    EmbedderMismatchError,
+    IndexFormatError,
+    IndexLockedError,
+    IndexMissingError,
+    ModelError,
+    RagError,
+    ReadError,
+)
+from indexes.index import Index, IndexWriter
+from indexes.manifest import FORMAT_VERSION, EmbedderInfo, Manifest
+from indexes.records import Chunk, Hit, chunk_id
+from indexes.store import SourceRecord
+
+__all__ = [
+    "DEFAULT_EMBEDDER",
+    "FORMAT_VERSION",
+    "Chunk",
+    "ConfigError",
+    "Embedder",
+    "EmbedderInfo",
+    "EmbedderMismatchError",
+    "HashEmbedder",
+    "Hit",
+    "Index",
+    "IndexFormatError",
+    "IndexLockedError",
+    "IndexMissingError",
+    "IndexWriter",
+    "Manifest",
+    "ModelError",
+    "RagError",
+    "ReadError",
+    "SentenceTransformerEmbedder",
+    "SourceRecord",
+    "chunk_id",
+    "load_embedder",
+]

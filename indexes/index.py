@@ -1,0 +1,287 @@
+"""An index directory: open, search, and write new generations atomically.
+
+Layout::
+
+    idx/manifest.json          committed generation, embedder, settings, counts
+    idx/chunks.sqlite          sources, chunk text/metadata/vectors (WAL mode)
+    idx/vectors-<gen>.faiss    FAISS ids -> vectors of that generation
+    idx/write.lock             held (flock) by the one writer, holds its pid
+
+A write happens in an ``IndexWriter``: changes go into one SQLite transaction
+and a private copy of the FAISS index. ``commit()`` writes the next
+``vectors-<gen>.faiss``, commits SQLite (the commit point: it records the new
+generation), then replaces the manifest. A crash before the SQLite commit
+leaves the previous generation untouched; a crash after it is rolled forward
+by the next writer. Readers never take the lock.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, Sequence
+
+import numpy as np
+
+from indexes.errors import EmbedderMismatchError, IndexFormatError, IndexLockedError
+from indexes.manifest import EmbedderInfo, Manifest, read_manifest, write_manifest
+from indexes.records import Chunk, Hit
+from indexes.store import ChunkStore, SourceRecord
+from indexes.vectors import VectorIndex
+
+__all__ = ["Index", "IndexWriter"]
+
+log = logging.getLogger(__name__)
+
+DB = "chunks.sqlite"
+LOCK = "write.lock"
+
+
+class Index:
+    """A read view of one committed generation, and the door to writing."""
+
+    def __init__(self, directory: Path, manifest: Manifest, store: ChunkStore, vectors: VectorIndex) -> None:
+        self.directory = directory
+        self.manifest = manifest
+        self._store = store
+        self._vectors = vectors
+
+    # -- opening -----------------------------------------------------------------------
+    @classmethod
+    def create(cls, directory: str | Path, embedder: EmbedderInfo, settings: dict[str, Any] | None = None) -> Index:
+        """Make a new, empty index in ``directory`` (which must not hold one already)."""
+        directory = Path(directory).expanduser().resolve()
+        if (directory / "manifest.json").exists():
+            raise IndexFormatError(f"an index already exists at {directory}")
+        directory.mkdir(parents=True, exist_ok=True)
+        store = ChunkStore(directory / DB)
+        store.set_meta("generation", "0")
+        store.close()
+        VectorIndex(embedder.dimension).save(directory / "vectors-0.faiss")
+        now = time.time()
+        write_manifest(directory, Manifest(embedder=embedder, generation=0, settings=dict(settings or {}),
+                                           counts={"sources": 0, "chunks": 0}, created=now, updated=now))
+        return cls.open(directory)
+
+    @classmethod
+    def open(cls, directory: str | Path) -> Index:
+        """Open the committed generation of the index in ``directory`` for reading."""
+        directory = Path(directory).expanduser().resolve()
+        for _attempt in range(3):
+            manifest = read_manifest(directory)
+            vectors_path = directory / manifest.vectors_file
+            try:
+                vectors = VectorIndex.load(vectors_path)
+            except RuntimeError:
+                if not vectors_path.exists():
+                    continue  # a writer switched generations under us: read the new manifest
+                raise IndexFormatError(f"{vectors_path} is damaged; rebuild the index with `rag ingest`") from None
+            if not (directory / DB).exists():
+                raise IndexFormatError(f"{directory / DB} is missing; rebuild the index with `rag ingest`")
+            return cls(directory, manifest, ChunkStore(directory / DB), vectors)
+        raise IndexFormatError(f"{directory}: the committed vectors file is missing; run `rag status --check`")
+
+    def close(self) -> None:
+        self._store.close()
+
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def generation(self) -> int:
+        return self.manifest.generation
+
+    @property
+    def embedder(self) -> EmbedderInfo:
+        return self.manifest.embedder
+
+    def require_embedder(self, name: str, dimension: int) -> None:
+        """Refuse an embedder other than the one that built this index."""
+        info = self.manifest.embedder
+        if name != info.name or dimension != info.dimension:
+            raise EmbedderMismatchError(
+                f"index {self.directory} was built with embedder {info.name!r} ({info.dimension} dims), "
+                f"not {name!r} ({dimension} dims): use that embedder, or ingest into a new --index")
+
+    # -- reading -----------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._vectors)
+
+    def search(self, query: np.ndarray, k: int) -> list[Hit]:
+        """The ``k`` chunks nearest to a unit query vector, best first."""
+        scores, ids = self._vectors.search(np.asarray(query, dtype=np.float32), k)
+        found = self._store.chunks_by_ids(ids.tolist(), self.generation)
+        return [Hit(found[int(i)], float(s)) for s, i in zip(scores, ids) if int(i) in found]
+
+    def sources(self) -> list[SourceRecord]:
+        return self._store.sources()
+
+    def source(self, path: str) -> SourceRecord | None:
+        return self._store.source(path)
+
+    def check(self) -> list[str]:
+        """Consistency problems of the committed generation (empty list = healthy)."""
+        problems: list[str] = []
+        sql_gen = int(self._store.get_meta("generation") or -1)
+        if sql_gen != self.generation:
+            problems.append(f"manifest generation {self.generation} != database generation {sql_gen}")
+        faiss_ids = set(self._vectors.ids().tolist())
+        row_ids = self._store.visible_ids(self.generation)
+        if faiss_ids - row_ids:
+            problems.append(f"{len(faiss_ids - row_ids)} vector ids have no chunk row")
+        if row_ids - faiss_ids:
+            problems.append(f"{len(row_ids - faiss_ids)} chunk rows have no vector")
+        if self._vectors.dimension != self.embedder.dimension:
+            problems.append(f"vectors have {self._vectors.dimension} dims, manifest says {self.embedder.dimension}")
+        return problems
+
+    # -- writing -----------------------------------------------------------------------
+    def writer(self, *, wait: float = 0.0) -> IndexWriter:
+        """Take the write lock (waiting up to ``wait`` seconds) and return a writer."""
+        return IndexWriter(self.directory, wait=wait)
+
+
+def _take_lock(directory: Path, wait: float) -> IO[str]:
+    handle = open(directory / LOCK, "a+", encoding="utf-8")
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                handle.seek(0)
+                holder = handle.read().strip() or "another process"
+                handle.close()
+                raise IndexLockedError(f"index {directory} is being written by pid {holder}; "
+                                       "wait for it to finish and try again") from None
+            time.sleep(0.1)
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle
+
+
+class IndexWriter:
+    """The one writer of an index. Use as a context manager; call ``commit()``."""
+
+    def __init__(self, directory: Path, *, wait: float = 0.0) -> None:
+        self.directory = directory
+        self._lock = _take_lock(directory, wait)
+        try:
+            self._store = ChunkStore(directory / DB)
+            self._recover()
+            self.manifest = read_manifest(directory)
+            self._vectors = VectorIndex.load(directory / self.manifest.vectors_file)
+        except BaseException:
+            self._lock.close()
+            raise
+        self._dirty = False
+
+    def _recover(self) -> None:
+        """Finish or discard what a crashed writer left behind."""
+        sql_gen = int(self._store.get_meta("generation") or 0)
+        manifest = read_manifest(self.directory)
+        if sql_gen > manifest.generation and (self.directory / f"vectors-{sql_gen}.faiss").exists():
+            log.warning("rolling %s forward to generation %d after an interrupted commit", self.directory, sql_gen)
+            counts = {"sources": self._count_indexed(), "chunks": self._store.count_chunks(sql_gen)}
+            write_manifest(self.directory, Manifest(**{**manifest.__dict__, "generation": sql_gen, "counts": counts}))
+        for path in self.directory.glob("vectors-*.faiss*"):
+            stem = path.name.split(".")[0]
+            gen = int(stem.split("-")[1]) if stem.split("-")[1].isdigit() else -1
+            if gen > sql_gen or path.name.endswith(".tmp"):
+                path.unlink(missing_ok=True)
+
+    def _count_indexed(self) -> int:
+        return sum(1 for s in self._store.sources() if s.status == "indexed")
+
+    @property
+    def next_generation(self) -> int:
+        return self.manifest.generation + 1
+
+    def _begin(self) -> None:
+        if not self._dirty:
+            self._store.begin()
+            self._dirty = True
+
+    def source(self, path: str) -> SourceRecord | None:
+        return self._store.source(path)
+
+    def sources(self) -> list[SourceRecord]:
+        return self._store.sources()
+
+    def replace_source(self, record: SourceRecord, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        """Make ``chunks`` the whole content of ``record.path`` (old chunks are hidden)."""
+        if len(chunks) != len(vectors):
+            raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
+        if len(chunks) and vectors.shape[1] != self._vectors.dimension:
+            raise ValueError(f"vectors have {vectors.shape[1]} dims, index has {self._vectors.dimension}")
+        self._begin()
+        old = self._store.hide_source_chunks(record.path, self.next_generation)
+        self._vectors.remove(np.array(old, dtype=np.int64))
+        ids = self._store.insert_chunks(chunks, vectors, self.next_generation)
+        self._vectors.add(np.array(ids, dtype=np.int64), vectors)
+        self._store.upsert_source(record)
+
+    def record_source(self, record: SourceRecord) -> None:
+        """Store a file's record without touching chunks (e.g. a failure verdict)."""
+        self._begin()
+        if record.status != "indexed":
+            old = self._store.hide_source_chunks(record.path, self.next_generation)
+            self._vectors.remove(np.array(old, dtype=np.int64))
+        self._store.upsert_source(record)
+
+    def remove_source(self, path: str) -> int:
+        """Forget a file and its chunks; return how many chunks went."""
+        self._begin()
+        old = self._store.hide_source_chunks(path, self.next_generation)
+        self._vectors.remove(np.array(old, dtype=np.int64))
+        self._store.delete_source(path)
+        return len(old)
+
+    def commit(self) -> int:
+        """Publish all changes as the next generation; return its number."""
+        if not self._dirty:
+            return self.manifest.generation
+        gen = self.next_generation
+        self._vectors.save(self.directory / f"vectors-{gen}.faiss")
+        self._store.set_meta("generation", str(gen))
+        self._store.purge_hidden(before_gen=self.manifest.generation)
+        self._store.commit()  # the commit point
+        self._dirty = False
+        counts = {"sources": self._count_indexed(), "chunks": len(self._vectors)}
+        self.manifest = Manifest(**{**self.manifest.__dict__, "generation": gen, "counts": counts})
+        write_manifest(self.directory, self.manifest)
+        for path in self.directory.glob("vectors-*.faiss"):
+            old_gen = path.name[len("vectors-"):-len(".faiss")]
+            if old_gen.isdigit() and int(old_gen) < gen - 1:
+                path.unlink(missing_ok=True)
+        log.info("committed generation %d of %s (%d chunks)", gen, self.directory, counts["chunks"])
+        return gen
+
+    def rollback(self) -> None:
+        """Drop uncommitted changes."""
+        if self._dirty:
+            self._store.rollback()
+            self._dirty = False
+            self._vectors = VectorIndex.load(self.directory / self.manifest.vectors_file)
+
+    def close(self) -> None:
+        self.rollback()
+        self._store.close()
+        self._lock.close()
+
+    def __enter__(self) -> IndexWriter:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()

@@ -1,0 +1,101 @@
+"""``manifest.json``: the versioned, self-describing head of an index directory.
+
+The manifest names the committed generation; switching generations is one
+``os.replace`` of this file, so a reader always sees one whole generation.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from indexes.errors import IndexFormatError, IndexMissingError
+
+__all__ = ["FORMAT", "FORMAT_VERSION", "EmbedderInfo", "Manifest", "read_manifest", "write_manifest"]
+
+FORMAT = "rag-index"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class EmbedderInfo:
+    """Which embedding model built an index; a different one cannot search it."""
+
+    name: str
+    dimension: int
+    max_tokens: int
+    normalized: bool = True
+    path: str | None = None
+
+
+@dataclass(frozen=True)
+class Manifest:
+    embedder: EmbedderInfo
+    generation: int = 0
+    settings: dict[str, Any] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    created: float = 0.0
+    updated: float = 0.0
+    version: int = FORMAT_VERSION
+
+    @property
+    def vectors_file(self) -> str:
+        return f"vectors-{self.generation}.faiss"
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data = {"format": FORMAT, **data, "vectors": self.vectors_file}
+        return data
+
+
+def read_manifest(directory: Path) -> Manifest:
+    """Read and validate ``directory/manifest.json``."""
+    path = directory / MANIFEST
+    if not path.exists():
+        if directory.exists() and any(directory.iterdir()):
+            raise IndexFormatError(f"{directory} is not an index (no {MANIFEST}); choose an empty or new directory")
+        raise IndexMissingError(f"no index at {directory}: run `rag ingest PATH --index {directory}` first")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexFormatError(f"{path} is unreadable ({exc}); rebuild the index with `rag ingest`") from exc
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise IndexFormatError(f"{path} is not a rag index manifest")
+    version = data.get("version")
+    if version != FORMAT_VERSION:
+        raise IndexFormatError(
+            f"index format version {version} at {directory} is not supported by this version "
+            f"(expects {FORMAT_VERSION}); rebuild it with `rag ingest` into a new --index directory")
+    try:
+        return Manifest(
+            embedder=EmbedderInfo(**data["embedder"]),
+            generation=int(data["generation"]),
+            settings=dict(data.get("settings", {})),
+            counts={k: int(v) for k, v in data.get("counts", {}).items()},
+            created=float(data.get("created", 0.0)),
+            updated=float(data.get("updated", 0.0)),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise IndexFormatError(f"{path} is damaged ({exc}); rebuild the index with `rag ingest`") from exc
+
+
+def write_manifest(directory: Path, manifest: Manifest) -> None:
+    """Atomically replace the manifest (temp file, fsync, rename, fsync dir)."""
+    manifest = Manifest(**{**manifest.__dict__, "updated": time.time()})
+    tmp = directory / (MANIFEST + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(manifest.to_json(), handle, indent=2, sort_keys=True)
+        handle.write("\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, directory / MANIFEST)
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

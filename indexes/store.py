@@ -1,0 +1,192 @@
+"""Chunk text, metadata, vectors and per-file records in one SQLite file.
+
+Rows are never edited in place: a chunk is added in generation ``added_gen``
+and hidden from generation ``removed_gen`` on, so a reader pinned to an older
+committed generation still sees a whole, consistent set. Rows hidden before the
+previous generation are purged. The integer ``rowid`` of a chunk is its FAISS id.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from indexes.records import Chunk
+
+__all__ = ["ChunkStore", "SourceRecord"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sources (
+    path TEXT PRIMARY KEY,
+    kind TEXT,
+    size INTEGER,
+    mtime_ns INTEGER,
+    sha256 TEXT,
+    status TEXT NOT NULL,
+    reason TEXT,
+    message TEXT,
+    pages INTEGER NOT NULL DEFAULT 0,
+    chunks INTEGER NOT NULL DEFAULT 0,
+    updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL,
+    source TEXT NOT NULL,
+    page INTEGER,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    vector BLOB NOT NULL,
+    added_gen INTEGER NOT NULL,
+    removed_gen INTEGER
+);
+CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);
+CREATE INDEX IF NOT EXISTS chunks_removed ON chunks(removed_gen);
+"""
+
+_VISIBLE = "added_gen <= ? AND (removed_gen IS NULL OR removed_gen > ?)"
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """What the index knows about one file: its fingerprint and its verdict.
+
+    ``status`` is ``indexed`` or ``failed``; ``reason`` is a stable code for failures.
+    """
+
+    path: str
+    kind: str | None
+    size: int
+    mtime_ns: int
+    sha256: str
+    status: str
+    reason: str | None = None
+    message: str | None = None
+    pages: int = 0
+    chunks: int = 0
+    updated_at: float = 0.0
+
+
+class ChunkStore:
+    """Thin typed access to ``chunks.sqlite``. One connection per instance."""
+
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+        self.path = path
+        if readonly:
+            self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        else:
+            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(_SCHEMA)
+        self._db.execute("PRAGMA busy_timeout=10000")
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- transactions (writer only) -------------------------------------------------
+    def begin(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def commit(self) -> None:
+        self._db.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
+
+    # -- meta ------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    # -- chunks ----------------------------------------------------------------------
+    def insert_chunks(self, chunks: Sequence[Chunk], vectors: np.ndarray, gen: int) -> list[int]:
+        """Store chunks with their vectors; return their new integer ids."""
+        ids: list[int] = []
+        cur = self._db.cursor()
+        for chunk, vector in zip(chunks, vectors, strict=True):
+            cur.execute(
+                'INSERT INTO chunks(id, source, page, start, "end", text, vector, added_gen) '
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (chunk.id, chunk.source, chunk.page, chunk.start, chunk.end, chunk.text,
+                 np.asarray(vector, dtype=np.float32).tobytes(), gen),
+            )
+            ids.append(int(cur.lastrowid or 0))
+        return ids
+
+    def hide_source_chunks(self, source: str, gen: int) -> list[int]:
+        """Hide every live chunk of ``source`` from ``gen`` on; return their ids."""
+        rows = self._db.execute(
+            "SELECT rowid FROM chunks WHERE source = ? AND removed_gen IS NULL", (source,)).fetchall()
+        self._db.execute("UPDATE chunks SET removed_gen = ? WHERE source = ? AND removed_gen IS NULL",
+                         (gen, source))
+        return [int(r[0]) for r in rows]
+
+    def purge_hidden(self, before_gen: int) -> int:
+        """Delete rows hidden before ``before_gen`` (no reader can still need them)."""
+        cur = self._db.execute("DELETE FROM chunks WHERE removed_gen IS NOT NULL AND removed_gen < ?",
+                               (before_gen,))
+        return cur.rowcount
+
+    def chunks_by_ids(self, ids: Iterable[int], gen: int) -> dict[int, Chunk]:
+        id_list = [int(i) for i in ids]
+        if not id_list:
+            return {}
+        marks = ",".join("?" * len(id_list))
+        rows = self._db.execute(
+            f'SELECT rowid, id, source, page, start, "end", text FROM chunks WHERE rowid IN ({marks}) AND {_VISIBLE}',
+            (*id_list, gen, gen)).fetchall()
+        return {int(r[0]): Chunk(id=r[1], source=r[2], page=r[3], start=r[4], end=r[5], text=r[6]) for r in rows}
+
+    def visible_vectors(self, gen: int) -> tuple[np.ndarray, np.ndarray]:
+        """All (ids, vectors) visible at ``gen``: used to rebuild or check FAISS."""
+        rows = self._db.execute(f"SELECT rowid, vector FROM chunks WHERE {_VISIBLE} ORDER BY rowid",
+                                (gen, gen)).fetchall()
+        ids = np.array([r[0] for r in rows], dtype=np.int64)
+        if not rows:
+            return ids, np.zeros((0, 0), dtype=np.float32)
+        vectors = np.stack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
+        return ids, vectors
+
+    def visible_ids(self, gen: int) -> set[int]:
+        rows = self._db.execute(f"SELECT rowid FROM chunks WHERE {_VISIBLE}", (gen, gen)).fetchall()
+        return {int(r[0]) for r in rows}
+
+    def count_chunks(self, gen: int) -> int:
+        row = self._db.execute(f"SELECT COUNT(*) FROM chunks WHERE {_VISIBLE}", (gen, gen)).fetchone()
+        return int(row[0])
+
+    # -- sources ---------------------------------------------------------------------
+    def upsert_source(self, record: SourceRecord) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO sources(path, kind, size, mtime_ns, sha256, status, reason, message, "
+            "pages, chunks, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (record.path, record.kind, record.size, record.mtime_ns, record.sha256, record.status,
+             record.reason, record.message, record.pages, record.chunks, record.updated_at or time.time()),
+        )
+
+    def delete_source(self, path: str) -> None:
+        self._db.execute("DELETE FROM sources WHERE path = ?", (path,))
+
+    def source(self, path: str) -> SourceRecord | None:
+        row = self._db.execute(
+            "SELECT path, kind, size, mtime_ns, sha256, status, reason, message, pages, chunks, updated_at "
+            "FROM sources WHERE path = ?", (path,)).fetchone()
+        return None if row is None else SourceRecord(*row)
+
+    def sources(self) -> list[SourceRecord]:
+        rows = self._db.execute(
+            "SELECT path, kind, size, mtime_ns, sha256, status, reason, message, pages, chunks, updated_at "
+            "FROM sources ORDER BY path").fetchall()
+        return [SourceRecord(*row) for row in rows]

@@ -1,0 +1,85 @@
+"""Split page texts into chunks sized in the embedding model's own tokens.
+
+Uses llama-index-core's sentence-aware ``SentenceSplitter`` with the embedder's
+tokenizer as its length function, so a chunk never exceeds what the embedder
+reads (all-MiniLM-L6-v2 reads 256 word-pieces; anything past that would be
+silently truncated). Chunks never cross a page boundary, so each has exactly
+one page to cite. Each chunk records its character span in its page's text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Callable, Sequence
+
+from indexes.errors import ConfigError
+from indexes.records import Chunk, chunk_id
+
+from ingest.readers import Page
+
+__all__ = ["ChunkerSettings", "PageChunker"]
+
+# [CLS] and [SEP] (or their equivalents) take two of the embedder's positions.
+SPECIAL_TOKENS = 2
+
+
+@dataclass(frozen=True)
+class ChunkerSettings:
+    """Chunk size and overlap, in tokens of the embedding model."""
+
+    chunk_size: int = 200
+    chunk_overlap: int = 32
+
+    def validate(self, max_tokens: int) -> None:
+        if self.chunk_size < 16:
+            raise ConfigError(f"chunk size {self.chunk_size} is too small (at least 16 tokens)")
+        if not 0 <= self.chunk_overlap < self.chunk_size:
+            raise ConfigError(f"chunk overlap {self.chunk_overlap} must be >= 0 and below chunk size {self.chunk_size}")
+        limit = max_tokens - SPECIAL_TOKENS
+        if self.chunk_size > limit:
+            raise ConfigError(f"chunk size {self.chunk_size} exceeds what the embedder reads "
+                              f"({max_tokens} tokens, {limit} after special tokens); lower chunk_size")
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class PageChunker:
+    """Turns the pages of one file into ``Chunk`` records."""
+
+    def __init__(self, tokenize: Callable[[str], list[int]], max_tokens: int,
+                 settings: ChunkerSettings | None = None) -> None:
+        from llama_index.core.node_parser import SentenceSplitter
+
+        self.settings = settings or ChunkerSettings()
+        self.settings.validate(max_tokens)
+        self._splitter = SentenceSplitter(chunk_size=self.settings.chunk_size,
+                                          chunk_overlap=self.settings.chunk_overlap,
+                                          tokenizer=tokenize)
+
+    def chunk(self, source: str, pages: Sequence[Page]) -> list[Chunk]:
+        """All chunks of ``pages``, in reading order."""
+        chunks: list[Chunk] = []
+        for page in pages:
+            if not page.text.strip():
+                continue
+            cursor = 0
+            for piece in self._splitter.split_text(page.text):
+                if not piece.strip():
+                    continue
+                start = _locate(page.text, piece, cursor)
+                end = start + len(piece)
+                cursor = start + 1
+                chunks.append(Chunk(id=chunk_id(source, page.number, start, piece), source=source,
+                                    page=page.number, text=piece, start=start, end=end))
+        return chunks
+
+
+def _locate(text: str, piece: str, cursor: int) -> int:
+    """Offset of ``piece`` in ``text`` at or after ``cursor`` (the splitter may trim whitespace)."""
+    at = text.find(piece, cursor)
+    if at < 0:
+        at = text.find(piece[:40], cursor)
+    if at < 0:
+        at = text.find(piece)
+    return max(at, 0) if at >= 0 else min(cursor, len(text))

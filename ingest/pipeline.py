@@ -1,0 +1,232 @@
+"""Sync a set of paths into an index: new, changed, unchanged, vanished.
+
+A file whose size and mtime match its record is not read at all; if they
+differ but the content hash matches, it is still not re-parsed. Changed files
+have their chunks replaced; files that vanished from an ingested folder are
+removed. Every file ends with a verdict, and one bad file never stops a batch.
+Embedding is batched across files; the index commits every ``commit_every``
+chunks so a crash late in a long run loses little.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from indexes import Embedder, EmbedderInfo, Index, IndexMissingError, IndexWriter, SourceRecord
+from ingest.chunking import ChunkerSettings, PageChunker
+from ingest.discover import Candidate, discover, file_sha256, password_for
+from ingest.report import FileResult, IngestReport
+from ingest.workers import ReadJob, ReadOutcome, read_all
+
+__all__ = ["IngestOptions", "ingest_paths", "open_or_create"]
+
+log = logging.getLogger(__name__)
+
+# Files we do not index by design are skipped, not failed: they do not make the exit code 2.
+SKIP_REASONS = {"unsupported_type"}
+RETRY_REASONS = {"encrypted_password_required", "wrong_password", "timeout"}
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    exclude: tuple[str, ...] = ()
+    passwords: Mapping[str, str] = field(default_factory=dict)
+    max_pages: int | None = 5000
+    max_bytes: int | None = 200 * 1024 * 1024
+    file_timeout: float = 300.0
+    workers: int = 1
+    embed_batch: int = 256
+    commit_every: int = 2000
+    chunker: ChunkerSettings = field(default_factory=ChunkerSettings)
+
+
+def embedder_info(embedder: Embedder) -> EmbedderInfo:
+    return EmbedderInfo(name=embedder.name, dimension=embedder.dimension, max_tokens=embedder.max_tokens,
+                        path=getattr(embedder, "path", None))
+
+
+def open_or_create(directory: Path, embedder: Embedder, chunker: ChunkerSettings) -> Index:
+    """Open the index, checking it was built by ``embedder``, or create it."""
+    try:
+        index = Index.open(directory)
+    except IndexMissingError:
+        return Index.create(directory, embedder_info(embedder), {"chunker": chunker.to_json()})
+    index.require_embedder(embedder.name, embedder.dimension)
+    return index
+
+
+def _settings_of(index: Index, fallback: ChunkerSettings) -> ChunkerSettings:
+    stored = index.manifest.settings.get("chunker")
+    if isinstance(stored, dict):
+        settings = ChunkerSettings(**stored)
+        if settings != fallback:
+            log.info("using the index's own chunker settings %s", settings)
+        return settings
+    return fallback
+
+
+def ingest_paths(directory: str | Path, paths: Sequence[str | Path], embedder: Embedder,
+                 options: IngestOptions | None = None, *, dry_run: bool = False,
+                 progress: Callable[[FileResult], None] | None = None) -> IngestReport:
+    """Sync ``paths`` into the index at ``directory`` (created if missing)."""
+    options = options or IngestOptions()
+    started = time.perf_counter()
+    directory = Path(directory).expanduser().resolve()
+    index = open_or_create(directory, embedder, options.chunker)
+    settings = _settings_of(index, options.chunker)
+    candidates, excluded, missing = discover(paths, options.exclude)
+    results: list[FileResult] = [FileResult(str(p), "excluded", "excluded") for p in excluded]
+    results += [FileResult(str(p), "failed", "not_found", f"{p} does not exist") for p in missing]
+    for result in results:
+        _notify(progress, result)
+    try:
+        with index.writer(wait=0.0 if dry_run else 30.0) as writer:
+            work, unchanged = _plan(writer, candidates, options)
+            vanished = _vanished(writer, paths, candidates)
+            for result in unchanged:
+                _notify(progress, result)
+            results += unchanged
+            if dry_run:
+                plan = [FileResult(str(c.path), "changed" if old else "new") for c, _sha, old in work]
+                plan += [FileResult(p, "removed") for p in vanished]
+                return IngestReport(str(directory), tuple(results + plan), index.generation,
+                                    time.perf_counter() - started, dry_run=True)
+            for path in vanished:
+                n = writer.remove_source(path)
+                result = FileResult(path, "removed", chunks=n)
+                results.append(result)
+                _notify(progress, result)
+            chunker = PageChunker(embedder.tokenize, embedder.max_tokens, settings)
+            results += _process(writer, work, embedder, chunker, options, progress)
+            generation = writer.commit()
+    finally:
+        index.close()
+    return IngestReport(str(directory), tuple(results), generation, time.perf_counter() - started)
+
+
+def _notify(progress: Callable[[FileResult], None] | None, result: FileResult) -> None:
+    if progress is not None:
+        progress(result)
+
+
+def _plan(writer: IndexWriter, candidates: Sequence[Candidate],
+          options: IngestOptions) -> tuple[list[tuple[Candidate, str, SourceRecord | None]], list[FileResult]]:
+    """Split candidates into work (new/changed, with content hash) and unchanged verdicts."""
+    work: list[tuple[Candidate, str, SourceRecord | None]] = []
+    unchanged: list[FileResult] = []
+    for cand in candidates:
+        record = writer.source(str(cand.path))
+        retry = record is not None and record.status == "failed" and (
+            record.reason in RETRY_REASONS and bool(options.passwords) or record.reason == "timeout")
+        if record and not retry and record.size == cand.size and record.mtime_ns == cand.mtime_ns:
+            unchanged.append(_unchanged(record))
+            continue
+        try:
+            sha = file_sha256(cand.path)
+        except OSError as exc:
+            unchanged.append(FileResult(str(cand.path), "failed", "unreadable", f"{cand.path}: {exc.strerror}"))
+            continue
+        if record and not retry and record.sha256 == sha:
+            writer.record_source(replace(record, size=cand.size, mtime_ns=cand.mtime_ns))
+            unchanged.append(_unchanged(record))
+            continue
+        work.append((cand, sha, record))
+    return work, unchanged
+
+
+def _unchanged(record: SourceRecord) -> FileResult:
+    if record.status != "indexed":
+        return FileResult(record.path, record.status, record.reason, record.message)
+    return FileResult(record.path, "unchanged", pages=record.pages, chunks=record.chunks)
+
+
+def _vanished(writer: IndexWriter, paths: Iterable[str | Path], candidates: Sequence[Candidate]) -> list[str]:
+    """Indexed files under a given folder that are no longer there (or now excluded)."""
+    roots = [Path(p).expanduser().absolute() for p in paths]
+    folders = [r for r in roots if r.is_dir()]
+    seen = {str(c.path) for c in candidates}
+    gone: list[str] = []
+    for record in writer.sources():
+        path = Path(record.path)
+        if record.path in seen:
+            continue
+        if any(path.is_relative_to(folder) for folder in folders):
+            gone.append(record.path)  # deleted, or now excluded/hidden
+    return gone
+
+
+@dataclass
+class _Pending:
+    record: SourceRecord
+    chunks: list
+    started: float
+    existed: bool
+
+
+def _process(writer: IndexWriter, work: Sequence[tuple[Candidate, str, SourceRecord | None]],
+             embedder: Embedder, chunker: PageChunker, options: IngestOptions,
+             progress: Callable[[FileResult], None] | None) -> list[FileResult]:
+    results: list[FileResult] = []
+    by_path = {cand.path: (cand, sha, old) for cand, sha, old in work}
+    jobs = [ReadJob(cand.path, password_for(cand.path, options.passwords), options.max_pages, options.max_bytes)
+            for cand, _sha, _old in work]
+    buffer: list[_Pending] = []
+    since_commit = 0
+    last = time.perf_counter()
+
+    def flush() -> None:
+        nonlocal since_commit
+        texts = [c.text for p in buffer for c in p.chunks]
+        vectors = embedder.embed(texts) if texts else np.zeros((0, embedder.dimension), np.float32)
+        offset = 0
+        for pending in buffer:
+            n = len(pending.chunks)
+            writer.replace_source(pending.record, pending.chunks, vectors[offset:offset + n])
+            offset += n
+            result = FileResult(pending.record.path, "updated" if pending.existed else "added",
+                                pages=pending.record.pages, chunks=n,
+                                seconds=round(time.perf_counter() - pending.started, 3))
+            results.append(result)
+            _notify(progress, result)
+        since_commit += offset
+        buffer.clear()
+        if since_commit >= options.commit_every:
+            writer.commit()
+            since_commit = 0
+
+    for outcome in read_all(jobs, workers=options.workers, timeout=options.file_timeout):
+        cand, sha, old = by_path[outcome.job.path]
+        file_started, last = last, time.perf_counter()
+        base = SourceRecord(path=str(cand.path), kind=None, size=cand.size, mtime_ns=cand.mtime_ns, sha256=sha,
+                            status="failed")
+        record, chunks = _chunk_outcome(outcome, base, chunker)
+        if record.status != "indexed":
+            writer.record_source(record)
+            result = FileResult(record.path, record.status, record.reason, record.message,
+                                seconds=round(time.perf_counter() - file_started, 3))
+            results.append(result)
+            _notify(progress, result)
+            continue
+        buffer.append(_Pending(record, chunks, file_started, old is not None))
+        if sum(len(p.chunks) for p in buffer) >= options.embed_batch:
+            flush()
+    flush()
+    return results
+
+
+def _chunk_outcome(outcome: ReadOutcome, base: SourceRecord, chunker: PageChunker) -> tuple[SourceRecord, list]:
+    doc = outcome.document
+    if doc is None:
+        status = "skipped" if outcome.reason in SKIP_REASONS else "failed"
+        return replace(base, status=status, reason=outcome.reason, message=outcome.message), []
+    chunks = chunker.chunk(base.path, doc.pages)
+    if not chunks:
+        return replace(base, kind=doc.kind, reason="empty", message=f"{Path(base.path).name} has no text to index",
+                       pages=doc.page_count), []
+    return replace(base, kind=doc.kind, status="indexed", pages=doc.page_count, chunks=len(chunks)), chunks

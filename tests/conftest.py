@@ -1,0 +1,62 @@
+"""Shared fixtures: isolated state, real models loaded once, sample corpus, shared data."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """All state under tmp_path: no user config, index or data dir leaks into a test."""
+    monkeypatch.setenv("RAG_HOME", str(tmp_path / "rag-home"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    for key in ("RAG_CONFIG", "RAG_INDEX", "RAG_MODEL", "RAG_EMBEDDER", "RAG_TOP_K", "RAG_N_CTX"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+def shared(*parts: str) -> Path:
+    """A path in ../shared/data, or skip the test when that data is absent."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"shared evaluation data not found at {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project's sample documents, with the user-guide PDF built from docs/user-guide.md."""
+    target = tmp_path_factory.mktemp("samples")
+    for path in (REPO / "samples").iterdir():
+        if path.suffix in (".md", ".html", ".txt"):
+            shutil.copy(path, target / path.name)
+    subprocess.run([sys.executable, str(REPO / "scripts" / "build_sample_pdf.py"), str(REPO / "docs" / "user-guide.md"),
+                    str(target / "user-guide.pdf")], check=True)
+    return target
+
+
+@pytest.fixture(scope="session")
+def real_embedder():  # type: ignore[no-untyped-def]
+    from indexes import load_embedder
+
+    return load_embedder(None)
+
+
+@pytest.fixture(scope="session")
+def real_generator() -> Iterator[object]:
+    from rag.generation import LlamaCppGenerator
+    from rag.models import default_model_path
+
+    generator = LlamaCppGenerator(default_model_path(), n_ctx=4096)
+    yield generator
+    generator.close()

@@ -1,0 +1,341 @@
+"""Text generation: the ``Generator`` protocol, the llama.cpp adapter and a fake.
+
+A generator turns chat messages into a stream of text. The rest of the project
+needs three things from it: how many tokens a prompt costs (to pack retrieved
+chunks into the context window), the context size, and a text stream.
+
+Chat formatting is where local models go quietly wrong, so the adapter renders
+prompts itself and tokenizes them itself, in this order of preference:
+
+1. ``tokenizer.chat_template`` from the GGUF metadata, rendered with
+   llama-cpp-python's Jinja2 formatter (as Hugging Face would render it);
+2. for a Llama-family file without a template (most Llama 2 chat GGUFs),
+   Meta's exact Llama 2 format, as built by ``chat_completion`` in
+   meta-llama/llama ``generation.py``, with BOS added as a *token*;
+3. otherwise a plain ``System:/User:/Assistant:`` transcript, with a warning.
+
+``llama_cpp`` is imported only inside :class:`LlamaCppGenerator`, so importing
+this module costs nothing. A llama.cpp context is not thread-safe: use one
+generator per thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, Self
+
+from indexes.errors import ModelError
+from rag.models import check_gguf_file
+
+if TYPE_CHECKING:
+    from llama_cpp import Llama
+
+__all__ = [
+    "EchoGenerator",
+    "Generator",
+    "LlamaCppGenerator",
+    "Message",
+    "RenderedPrompt",
+    "format_llama2",
+]
+
+logger = logging.getLogger(__name__)
+
+Message = tuple[str, str]
+"""``(role, content)`` with role ``"system"``, ``"user"`` or ``"assistant"``."""
+
+ROLES = ("system", "user", "assistant")
+# End-of-turn markers worth stopping on when they leak out as plain text.
+_TURN_END_MARKERS = ("<|im_end|>", "<|eot_id|>", "<end_of_turn>", "<|end|>", "</s>")
+# llama_token_attr bits (llama.h) of tokens that only parse when special=True.
+_CONTROL_OR_UNKNOWN = (1 << 3) | (1 << 0)
+
+
+class Generator(Protocol):
+    """Anything that streams a reply to chat messages within a token budget."""
+
+    context_length: int
+
+    def count_tokens(self, messages: Sequence[Message]) -> int:
+        """Tokens of the fully rendered prompt, including BOS and generation prompt."""
+
+    def stream(self, messages: Sequence[Message], *, max_tokens: int, temperature: float = 0.0,
+               stop: Sequence[str] = ()) -> Iterator[str]:
+        """Yield the reply in pieces; temperature 0 is greedy and deterministic."""
+
+    def close(self) -> None:
+        """Release the model; the generator is unusable afterwards."""
+
+
+@dataclass(frozen=True)
+class RenderedPrompt:
+    """A prompt as the model will see it."""
+
+    text: str  # without the BOS token
+    add_bos: bool  # prepend the BOS token id when tokenizing
+    stop: tuple[str, ...]  # stop strings implied by the chat format
+    chat_format: str  # "template" | "llama-2" | "plain"
+
+
+def _check_messages(messages: Sequence[Message]) -> list[Message]:
+    checked = [(str(role), str(content)) for role, content in messages]
+    if not checked:
+        raise ValueError("no messages to render")
+    unknown = sorted({role for role, _ in checked} - set(ROLES))
+    if unknown:
+        raise ValueError(f"unknown message role(s) {unknown}; expected one of {list(ROLES)}")
+    return checked
+
+
+def format_llama2(messages: Sequence[Message], *, bos: str = "<s>", eos: str = "</s>") -> str:
+    """Render messages in Meta's Llama 2 chat format, without the leading BOS.
+
+    Mirrors ``chat_completion`` in meta-llama/llama: an optional first system
+    message is folded into the first user turn inside ``<<SYS>>`` markers, each
+    turn's content is stripped, and every completed ``[INST] ... [/INST] answer``
+    pair ends with EOS followed by BOS for the next turn.
+
+    >>> format_llama2([("system", "S"), ("user", "U")])
+    '[INST] <<SYS>>\\nS\\n<</SYS>>\\n\\nU [/INST]'
+    >>> format_llama2([("user", "a"), ("assistant", "b"), ("user", "c")])
+    '[INST] a [/INST] b </s><s>[INST] c [/INST]'
+    """
+    dialog = _check_messages(messages)
+    if dialog[0][0] == "system":
+        if len(dialog) < 2:
+            raise ValueError("a Llama 2 prompt needs a user message after the system message")
+        system, (role, content) = dialog[0][1], dialog[1]
+        dialog = [(role, f"<<SYS>>\n{system}\n<</SYS>>\n\n{content}"), *dialog[2:]]
+    expected = ["user" if i % 2 == 0 else "assistant" for i in range(len(dialog))]
+    if [role for role, _ in dialog] != expected or dialog[-1][0] != "user":
+        raise ValueError("Llama 2 chat needs an optional system message, then alternating "
+                         "user/assistant messages ending with a user message")
+    turns = [f"[INST] {user.strip()} [/INST] {answer.strip()} "
+             for (_, user), (_, answer) in zip(dialog[:-1:2], dialog[1::2], strict=True)]
+    turns.append(f"[INST] {dialog[-1][1].strip()} [/INST]")
+    return f"{eos}{bos}".join(turns)
+
+
+def format_plain(messages: Sequence[Message]) -> str:
+    """A neutral transcript for models with neither a template nor a known format."""
+    lines = [f"{role.capitalize()}: {text.strip()}" for role, text in _check_messages(messages)]
+    return "\n\n".join([*lines, "Assistant:"])
+
+
+def _fit_max_tokens(prompt_tokens: int, max_tokens: int, context_length: int) -> int:
+    """Shrink ``max_tokens`` so prompt + reply fit the context; refuse a prompt that cannot."""
+    if max_tokens < 1:
+        raise ValueError(f"max_tokens must be at least 1, got {max_tokens}")
+    room = context_length - prompt_tokens
+    if room < 1:
+        raise ModelError(f"The prompt needs {prompt_tokens} tokens but the model's context holds "
+                         f"{context_length}; retrieve fewer chunks, shorten the question or raise n_ctx.")
+    if max_tokens > room:
+        logger.info("reply limited to %d tokens (asked %d) to fit the context", room, max_tokens)
+    return min(max_tokens, room)
+
+
+def _dedupe(items: Sequence[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(item for item in items if item))
+
+
+class LlamaCppGenerator:
+    """A :class:`Generator` running a GGUF file with llama-cpp-python."""
+
+    def __init__(self, model_path: str | Path, *, n_ctx: int = 4096, n_threads: int | None = None,
+                 n_gpu_layers: int = 0, seed: int = 0, repeat_penalty: float = 1.1) -> None:
+        """Load ``model_path``; ``n_threads=None`` lets llama.cpp choose (half the cores)."""
+        self.model_path = Path(model_path).expanduser()
+        check_gguf_file(self.model_path)
+        try:
+            from llama_cpp import Llama
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+        except ImportError as exc:  # pragma: no cover - a dependency of the project
+            raise ModelError("llama-cpp-python is missing: pip install llama-cpp-python") from exc
+        try:
+            llm = Llama(model_path=str(self.model_path), n_ctx=n_ctx, n_threads=n_threads, n_gpu_layers=n_gpu_layers,
+                        seed=seed, verbose=False, logits_all=False)
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise ModelError(f"llama.cpp could not load {self.model_path}: {exc}") from exc
+        self._llm: Llama | None = llm
+        self._seed = seed
+        self._repeat_penalty = repeat_penalty
+        self.context_length: int = llm.n_ctx()
+        self.bos_id: int = llm.token_bos()
+        eos_id = llm.token_eos()
+        # llama.cpp returns the *text* of special tokens only through the model object.
+        self._bos = llm._model.token_get_text(self.bos_id) if self.bos_id >= 0 else ""
+        self._eos = llm._model.token_get_text(eos_id) if eos_id >= 0 else ""
+        self._model_adds_bos = bool(llm._model.add_bos_token())
+        self._template: str | None = llm.metadata.get("tokenizer.chat_template") or None
+        self._formatter: Any = None
+        architecture = llm.metadata.get("general.architecture", "")
+        if self._template:
+            self.chat_format = "template"
+            self._formatter = Jinja2ChatFormatter(template=self._template, eos_token=self._eos, bos_token=self._bos,
+                                                  add_generation_prompt=True)
+        elif architecture == "llama":
+            self.chat_format = "llama-2"
+        else:
+            self.chat_format = "plain"
+            logger.warning("%s has no chat template and is not a Llama model (%s); using a plain "
+                           "System/User/Assistant prompt, answers may be poor",
+                           self.model_path.name, architecture or "unknown architecture")
+        logger.debug("loaded %s: n_ctx=%d, %s format", self.model_path, self.context_length, self.chat_format)
+
+    @property
+    def llm(self) -> Llama:
+        """The underlying ``llama_cpp.Llama``; raises once closed."""
+        if self._llm is None:
+            raise ModelError(f"The generator for {self.model_path} has been closed.")
+        return self._llm
+
+    def render(self, messages: Sequence[Message]) -> RenderedPrompt:
+        """Render messages in this model's chat format (see the module docstring)."""
+        messages = [(role, self._defuse(text)) for role, text in _check_messages(messages)]
+        if self.chat_format == "llama-2":
+            text = format_llama2(messages, bos=self._bos or "<s>", eos=self._eos or "</s>")
+            return RenderedPrompt(text, self.bos_id >= 0, _dedupe([self._eos, "[INST]"]), "llama-2")
+        if self.chat_format == "plain":
+            stops = _dedupe([self._eos, "\nUser:", "\nSystem:"])
+            return RenderedPrompt(format_plain(messages), self._model_adds_bos, stops, "plain")
+        text = self._render_template(messages)
+        bos = self._bos
+        assert self._template is not None
+        if bos and text.startswith(bos) and "bos_token" in self._template:
+            # The template writes BOS itself (Llama 3, Gemma, Mistral...): keep it a token.
+            text, add_bos = text[len(bos) :], True
+        else:
+            # Some vocabularies reuse a turn marker as BOS (SmolLM2: <|im_start|>); never double it.
+            add_bos = self._model_adds_bos and not (bos and text.startswith(bos))
+        stops = _dedupe([self._eos, *(m for m in _TURN_END_MARKERS if m in self._template)])
+        return RenderedPrompt(text, add_bos, stops, "template")
+
+    def _defuse(self, text: str) -> str:
+        """Stop control-token text inside a message (say a document quoting
+        ``<|im_start|>system``) from being tokenized as a real control token."""
+        llm, data = self.llm, text.encode("utf-8")
+        ids = llm.tokenize(data, add_bos=False, special=True)
+        if ids == llm.tokenize(data, add_bos=False, special=False):
+            return text
+        for token in set(ids):
+            if llm._model.token_get_attr(token) & _CONTROL_OR_UNKNOWN:
+                marker = llm._model.token_get_text(token)
+                text = text.replace(marker, f"{marker[:1]}\u200b{marker[1:]}")
+        logger.debug("defused control-token text in a message")
+        return text
+
+    def _render_template(self, messages: list[Message]) -> str:
+        attempts = [messages]
+        if len(messages) > 1 and [r for r, _ in messages[:2]] == ["system", "user"]:
+            # Some templates (Gemma's) reject a system role: fold it into the first user turn.
+            attempts.append([("user", f"{messages[0][1]}\n\n{messages[1][1]}"), *messages[2:]])
+        errors: list[Exception] = []
+        for attempt in attempts:
+            try:
+                result = self._formatter(messages=[{"role": r, "content": c} for r, c in attempt])
+                return str(result.prompt)
+            except Exception as exc:  # jinja2 errors and the template's raise_exception() alike
+                logger.debug("chat template failed on %d messages: %s", len(attempt), exc)
+                errors.append(exc)
+        raise ModelError(f"The chat template of {self.model_path.name} failed: {errors[0]}") from errors[0]
+
+    def encode(self, rendered: RenderedPrompt) -> list[int]:
+        """Token ids of a rendered prompt, exactly as sent to the model."""
+        # tokenize(add_bos=True) only adds BOS when the vocabulary asks for it, so add it by hand.
+        ids = self.llm.tokenize(rendered.text.encode("utf-8"), add_bos=False, special=True)
+        return [self.bos_id, *ids] if rendered.add_bos else list(ids)
+
+    def count_tokens(self, messages: Sequence[Message]) -> int:
+        """Tokens of the rendered prompt, including BOS and the generation prompt."""
+        return len(self.encode(self.render(messages)))
+
+    def stream(self, messages: Sequence[Message], *, max_tokens: int, temperature: float = 0.0,
+               stop: Sequence[str] = ()) -> Iterator[str]:
+        """Stream the reply. Checks the budget now; llama.cpp runs as the iterator is consumed."""
+        if temperature < 0:
+            raise ValueError(f"temperature must be >= 0, got {temperature}")
+        rendered = self.render(messages)
+        ids = self.encode(rendered)
+        budget = _fit_max_tokens(len(ids), max_tokens, self.context_length)
+        stops = list(_dedupe([*rendered.stop, *stop]))
+        return self._generate(ids, budget, temperature, stops)
+
+    def _generate(self, ids: list[int], max_tokens: int, temperature: float, stop: list[str]) -> Iterator[str]:
+        try:
+            chunks = self.llm.create_completion(prompt=ids, max_tokens=max_tokens, temperature=temperature, stop=stop,
+                                                stream=True, repeat_penalty=self._repeat_penalty, seed=self._seed)
+            for chunk in chunks:
+                piece = chunk["choices"][0]["text"]  # type: ignore[index]
+                if piece:
+                    yield piece
+        except (ValueError, RuntimeError) as exc:
+            raise ModelError(f"llama.cpp failed generating with {self.model_path.name}: {exc}") from exc
+
+    def close(self) -> None:
+        """Free the model and its context (idempotent)."""
+        if self._llm is not None:
+            self._llm.close()
+            self._llm = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class EchoGenerator:
+    """A deterministic :class:`Generator` for tests: no model, instant replies.
+
+    ``reply`` is a fixed string or a function of the messages; by default the
+    last user message is echoed. The reply streams word by word (each piece
+    is one "token"), honours ``max_tokens`` and ``stop``, and refuses prompts
+    that overflow ``context_length`` just as the real adapter does. Every call
+    is recorded in ``calls``.
+    """
+
+    def __init__(self, reply: str | Callable[[Sequence[Message]], str] | None = None, *,
+                 context_length: int = 4096) -> None:
+        self.reply = reply
+        self.context_length = context_length
+        self.calls: list[list[Message]] = []
+        self.closed = False
+
+    def count_tokens(self, messages: Sequence[Message]) -> int:
+        """About one token per four characters (at least one per word), plus turn overhead."""
+        total = 2  # BOS and the generation prompt
+        for _, content in messages:
+            total += 4 + max(len(content.split()), math.ceil(len(content) / 4))
+        return total
+
+    def stream(self, messages: Sequence[Message], *, max_tokens: int, temperature: float = 0.0,
+               stop: Sequence[str] = ()) -> Iterator[str]:
+        """Yield the reply word by word (whitespace kept with the following word)."""
+        if self.closed:
+            raise ModelError("The generator has been closed.")
+        messages = _check_messages(messages)
+        budget = _fit_max_tokens(self.count_tokens(messages), max_tokens, self.context_length)
+        self.calls.append(messages)
+        if callable(self.reply):
+            text = self.reply(messages)
+        elif self.reply is not None:
+            text = self.reply
+        else:
+            text = next((c for r, c in reversed(messages) if r == "user"), "")
+        cut = min((i for i in (text.find(s) for s in stop if s) if i >= 0), default=len(text))
+        text = text[:cut]
+        pieces = re.findall(r"\s*\S+", text)
+        tail = text[len("".join(pieces)) :]
+        if tail:
+            pieces.append(tail)
+        return iter(pieces[:budget])
+
+    def close(self) -> None:
+        """Mark the fake closed; later ``stream`` calls raise :class:`ModelError`."""
+        self.closed = True

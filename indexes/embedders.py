@@ -145,8 +145,10 @@ def load_embedder(spec: str | None = None) -> Embedder:
     a local sentence-transformers directory, or a model name already in the local cache."""
     if spec is None or spec in _DEFAULT_ALIASES:
         return SentenceTransformerEmbedder(default_embedder_path(), name=DEFAULT_EMBEDDER)
-    if spec == "hash" or spec.startswith("hash-embedder"):
+    if spec == "hash":
         return HashEmbedder()
+    if re.fullmatch(r"hash-embedder-\d+", spec):
+        return HashEmbedder(dimension=int(spec.rsplit("-", 1)[1]))
     path = Path(spec).expanduser()
     if path.exists():
         return SentenceTransformerEmbedder(str(path.resolve()), name=str(path.resolve()))

@@ -20,7 +20,7 @@ from rag.records import Citation
 __all__ = ["build_citations", "cited_numbers", "split_sentences", "support"]
 
 _MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-_SENTENCE = re.compile(r"(?<=[.!?。！？])\s+|\n+")
+_SENTENCE = re.compile(r"(?<=[.!?。！？])\s+|\n\s*\n")
 _WORD = re.compile(r"\w+", re.UNICODE)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _STOP = frozenset(
@@ -43,7 +43,8 @@ def cited_numbers(text: str, count: int) -> list[int]:
 
 
 def split_sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE.split(text) if s and s.strip()]
+    """Sentences (or paragraphs without end punctuation), with line breaks inside them folded."""
+    return [" ".join(s.split()) for s in _SENTENCE.split(text) if s and s.strip()]
 
 
 def _content_words(text: str) -> set[str]:

@@ -41,6 +41,8 @@ __all__ = ["ABSTAIN_TEXT", "RAG"]
 log = logging.getLogger(__name__)
 
 ABSTAIN_TEXT = "The documents don't answer this."
+# A small model that starts writing a new source block or question has finished its answer.
+ANSWER_STOPS = ("\nSources:", "\nQuestion:", "\n\n[")
 
 
 class RAG:
@@ -55,12 +57,16 @@ class RAG:
         self._index: Index | None = None
 
     @classmethod
-    def open(cls, index: str | Path | None = None, *, create: bool = False, embedder: Embedder | None = None,
+    def open(cls, index: str | Path | None = None, *, create: bool = False, embedder: Embedder | str | None = None,
              generator: Generator | None = None, **settings: Any) -> RAG:
         """Open the index at ``index`` (default from config). Settings are ``Config`` fields.
 
-        Without ``create=True`` a missing index is an ``IndexMissingError``.
+        ``embedder`` is an ``Embedder`` object or a model spec; ``generator`` a ``Generator``
+        (default: llama.cpp with ``model``). Without ``create=True`` a missing index is an
+        ``IndexMissingError``.
         """
+        if isinstance(embedder, str):
+            settings["embedder"], embedder = embedder, None
         config = load_config({**settings, "index": str(index) if index is not None else None})
         rag = cls(config, embedder=embedder, generator=generator)
         if not create and not (rag.directory / "manifest.json").exists():
@@ -185,7 +191,7 @@ class RAG:
             return
         pieces: list[str] = []
         for piece in self.generator.stream(packed.messages, max_tokens=self.config.max_answer_tokens,
-                                           temperature=self.config.temperature):
+                                           temperature=self.config.temperature, stop=ANSWER_STOPS):
             if not pieces:
                 timings["first_token_ms"] = (time.perf_counter() - started) * 1000
             pieces.append(piece)

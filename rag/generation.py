@@ -268,6 +268,10 @@ class LlamaCppGenerator:
 
     def _generate(self, ids: list[int], max_tokens: int, temperature: float, stop: list[str]) -> Iterator[str]:
         try:
+            # Evaluate every prompt from scratch: reusing a cached prefix changes the
+            # batch shapes and with them the float rounding, so temperature 0 would
+            # no longer give the same answer to the same question.
+            self.llm.reset()
             chunks = self.llm.create_completion(prompt=ids, max_tokens=max_tokens, temperature=temperature, stop=stop,
                                                 stream=True, repeat_penalty=self._repeat_penalty, seed=self._seed)
             for chunk in chunks:

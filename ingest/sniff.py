@@ -1,0 +1,153 @@
+"""Decide which reader a file needs from its first bytes, then its extension.
+
+Rules, in order (the content wins over the name):
+
+1. A PDF header -> ``pdf``, whatever the name, so a PDF saved as ``.txt`` is
+   read as a PDF, not as bytes decoded as text. Like PDF viewers we accept
+   ``%PDF-`` anywhere in the first 1024 bytes of a ``.pdf`` (or unknown-type)
+   file; a file named as text must start with ``%PDF-N``, so notes that merely
+   mention ``%PDF-1.7`` stay text.
+2. A known binary signature (ZIP/DOCX, PNG, JPEG, GIF, ...) -> refused:
+   ``wrong_type`` when the name claims a type we read (``report.pdf`` that is a
+   PNG), ``unsupported_type`` otherwise.
+3. An HTML start (``<!doctype html``, ``<html``, after an optional BOM,
+   whitespace, XML declaration or comments) -> ``html``, unless the file is
+   Markdown (Markdown may start with raw HTML and is read as text anyway).
+4. The extension: ``.txt .text .log .csv .rst`` -> ``text``, ``.md .markdown``
+   -> ``markdown``, ``.html .htm .xhtml`` -> ``html``.
+5. A ``.pdf`` with no PDF header: read as ``text`` when it is text, refused
+   with ``wrong_type`` when it is some other binary.
+6. Any other extension -> ``unsupported_type``. We index only the listed types,
+   even when the content happens to be readable text; keeping the rule about
+   names makes it predictable which files a folder sync picks up.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from indexes.errors import ReadError
+from ingest.decode import bom_encoding, looks_binary, wide_encoding
+
+__all__ = ["EXTENSIONS", "HEAD_BYTES", "KINDS", "sniff_kind"]
+
+KINDS = ("pdf", "text", "markdown", "html")
+HEAD_BYTES = 4096
+EXTENSIONS: dict[str, str] = {
+    ".pdf": "pdf",
+    ".txt": "text",
+    ".text": "text",
+    ".log": "text",
+    ".csv": "text",
+    ".rst": "text",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".html": "html",
+    ".htm": "html",
+    ".xhtml": "html",
+}
+
+# (signature, offset, human name). Checked after %PDF.
+_MAGIC: tuple[tuple[bytes, int, str], ...] = (
+    (b"PK\x03\x04", 0, "a ZIP archive (DOCX/XLSX/PPTX/ODT/EPUB?)"),
+    (b"PK\x05\x06", 0, "an empty ZIP archive"),
+    (b"\x89PNG\r\n\x1a\n", 0, "a PNG image"),
+    (b"\xff\xd8\xff", 0, "a JPEG image"),
+    (b"GIF87a", 0, "a GIF image"),
+    (b"GIF89a", 0, "a GIF image"),
+    (b"II*\x00", 0, "a TIFF image"),
+    (b"MM\x00*", 0, "a TIFF image"),
+    (b"BM", 0, "a BMP image"),
+    (b"RIFF", 0, "a RIFF (WebP/WAV/AVI) file"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 0, "an old Office document (DOC/XLS/PPT)"),
+    (b"{\\rtf", 0, "an RTF document"),
+    (b"\x1f\x8b", 0, "a gzip archive"),
+    (b"BZh", 0, "a bzip2 archive"),
+    (b"\xfd7zXZ\x00", 0, "an xz archive"),
+    (b"7z\xbc\xaf\x27\x1c", 0, "a 7-Zip archive"),
+    (b"Rar!\x1a\x07", 0, "a RAR archive"),
+    (b"ustar", 257, "a tar archive"),
+    (b"\x7fELF", 0, "an executable"),
+    (b"MZ", 0, "an executable"),
+    (b"SQLite format 3\x00", 0, "an SQLite database"),
+    (b"OggS", 0, "an Ogg media file"),
+    (b"fLaC", 0, "a FLAC audio file"),
+    (b"ID3", 0, "an MP3 audio file"),
+    (b"ftyp", 4, "an MP4/MOV/HEIC media file"),
+)
+
+_PDF_HEADER = re.compile(rb"\s*%PDF-\d")
+_WEAK = {b"BM", b"MZ", b"ID3", b"BZh", b"RIFF", b"OggS", b"fLaC"}
+
+# An HTML document start: optional XML declaration / comments / doctype, then <html.
+_HTML_START = re.compile(
+    rb"\A\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*(?:<!doctype\s+html|<html[\s>])",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def _binary_signature(head: bytes) -> str | None:
+    """Human name of the binary format ``head`` starts with, or ``None``."""
+    for magic, offset, name in _MAGIC:
+        if head[offset : offset + len(magic)] == magic:
+            # Short printable signatures ("BM", "MZ", "ID3") also start plain text.
+            if magic in _WEAK and not looks_binary(head):
+                return None
+            return name
+    return None
+
+
+def _ascii_view(head: bytes) -> bytes:
+    """``head`` as ASCII-compatible bytes, transcoding UTF-16/32 so markers are visible."""
+    encoding = bom_encoding(head) or wide_encoding(head)
+    if encoding is None:
+        return head
+    if encoding == "utf-8":
+        return head[3:]
+    text = head.decode(encoding, "ignore").removeprefix("\ufeff")
+    return text.encode("ascii", "ignore")
+
+
+def sniff_kind(path: Path, head: bytes) -> str:
+    """Return the reader kind for ``path`` ("pdf", "text", "markdown" or "html").
+
+    ``head`` is the start of the file (``HEAD_BYTES`` is plenty; an empty
+    ``head`` routes by extension alone, and the reader then reports ``empty``).
+    Raises ``ReadError`` with code ``wrong_type`` (the content contradicts a
+    supported extension) or ``unsupported_type`` (we do not read this type).
+    """
+    name = path.name
+    ext = path.suffix.lower()
+    claimed = EXTENSIONS.get(ext)
+    if not head and claimed is not None:
+        return claimed
+    if _PDF_HEADER.match(head) or (claimed in (None, "pdf") and b"%PDF-" in head[:1024]):
+        return "pdf"
+    signature = _binary_signature(head)
+    if signature is not None:
+        if claimed is not None:
+            raise ReadError(
+                f"{name} is {signature}, not a {ext[1:].upper()} file: rename it or exclude it with --exclude",
+                code="wrong_type",
+            )
+        raise ReadError(
+            f"{name} is {signature}, which is not supported: only PDF, text, Markdown and HTML are indexed",
+            code="unsupported_type",
+        )
+    if claimed != "markdown" and _HTML_START.match(_ascii_view(head[:1024])):
+        return "html"
+    if claimed == "pdf":
+        if head and looks_binary(head):
+            raise ReadError(
+                f"{name} is not a PDF (no %PDF header) and not text: check the file or exclude it with --exclude",
+                code="wrong_type",
+            )
+        return "text"
+    if claimed is None:
+        raise ReadError(
+            f"{name} has an unsupported type ({ext or 'no extension'}): "
+            "only .pdf, .txt, .md, .html (and similar) are indexed",
+            code="unsupported_type",
+        )
+    return claimed

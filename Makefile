@@ -36,7 +36,7 @@ lint: install
 	$(BIN)/mypy
 
 bench: install
-	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/ingest_speed.py
 
 clean:
 	rm -rf $(INDEX) samples/user-guide.pdf

@@ -7,13 +7,13 @@ without breaking the one-way import rule; ``rag`` re-exports it.
 from __future__ import annotations
 
 __all__ = [
-    "RagError",
     "ConfigError",
-    "IndexMissingError",
-    "IndexFormatError",
     "EmbedderMismatchError",
+    "IndexFormatError",
     "IndexLockedError",
+    "IndexMissingError",
     "ModelError",
+    "RagError",
     "ReadError",
 ]
 

@@ -21,9 +21,10 @@ import fcntl
 import logging
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Sequence
+from typing import IO, Any
 
 import numpy as np
 
@@ -118,7 +119,7 @@ class Index:
         """The ``k`` chunks nearest to a unit query vector, best first."""
         scores, ids = self._vectors.search(np.asarray(query, dtype=np.float32), k)
         found = self._store.chunks_by_ids(ids.tolist(), self.generation)
-        return [Hit(found[int(i)], float(s)) for s, i in zip(scores, ids) if int(i) in found]
+        return [Hit(found[int(i)], float(s)) for s, i in zip(scores, ids, strict=False) if int(i) in found]
 
     def sources(self) -> list[SourceRecord]:
         return self._store.sources()

@@ -9,12 +9,12 @@ one page to cite. Each chunk records its character span in its page's text.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from indexes.errors import ConfigError
 from indexes.records import Chunk, chunk_id
-
 from ingest.readers import Page
 
 __all__ = ["ChunkerSettings", "PageChunker"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import os
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
 
 __all__ = ["Candidate", "discover", "file_sha256", "password_for"]
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -123,7 +123,7 @@ def _plan(writer: IndexWriter, candidates: Sequence[Candidate],
     for cand in candidates:
         record = writer.source(str(cand.path))
         retry = record is not None and record.status == "failed" and (
-            record.reason in RETRY_REASONS and bool(options.passwords) or record.reason == "timeout")
+            (record.reason in RETRY_REASONS and bool(options.passwords)) or record.reason == "timeout")
         if record and not retry and record.size == cand.size and record.mtime_ns == cand.mtime_ns:
             unchanged.append(_unchanged(record))
             continue

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
 
 from indexes.errors import ReadError
-
 from ingest.readers import Document, read_document
 
 __all__ = ["ReadJob", "ReadOutcome", "read_all"]

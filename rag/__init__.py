@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from indexes import Chunk, Hit, RagError, SourceRecord
 from ingest import FileResult, IngestReport
-
 from rag.config import Config, load_config
 from rag.engine import ABSTAIN_TEXT, RAG
 from rag.records import Answer, Citation

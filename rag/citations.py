@@ -10,11 +10,10 @@ attached and marked ``inferred``.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from indexes import Hit
-
 from rag.records import Citation
 
 __all__ = ["build_citations", "cited_numbers", "split_sentences", "support"]

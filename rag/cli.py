@@ -12,7 +12,8 @@ import argparse
 import json
 import logging
 import sys
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from indexes import RagError
 
@@ -99,6 +100,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     level = logging.WARNING if args.verbose == 0 else logging.INFO if args.verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if not args.verbose:  # pypdf warns about every odd font; the per-file verdict is what users need
+        logging.getLogger("pypdf").setLevel(logging.ERROR)
     from rag import cli_commands as commands
 
     try:

@@ -8,7 +8,6 @@ from typing import Any
 
 from indexes import RagError
 from ingest import FileResult, IngestReport
-
 from rag.cli import emit_json
 from rag.config import load_config
 from rag.engine import RAG

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 from indexes import (
     DEFAULT_EMBEDDER,
@@ -28,7 +29,6 @@ from indexes import (
     load_embedder,
 )
 from ingest import ChunkerSettings, FileResult, IngestOptions, IngestReport, ingest_paths
-
 from rag.citations import build_citations
 from rag.config import Config, load_config, load_passwords
 from rag.generation import Generator

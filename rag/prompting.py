@@ -7,12 +7,11 @@ lowest-ranked sources first. One call, never a refine chain.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from indexes import Hit, ModelError
-
 from rag.generation import Generator, Message
 
 __all__ = ["SYSTEM_PROMPT", "PackedPrompt", "build_messages", "pack_prompt", "source_label"]

@@ -15,7 +15,7 @@ def _hits(n: int, words: int = 50) -> list[Hit]:
 
 
 def test_sources_numbered_with_file_and_page() -> None:
-    hits = _hits(2) + [Hit(Chunk("t", "/d/notes.txt", None, "plain text", 0, 10), 0.1)]
+    hits = [*_hits(2), Hit(Chunk("t", "/d/notes.txt", None, "plain text", 0, 10), 0.1)]
     system, user = build_messages("What?", hits)
     assert system[0] == "system" and "only the numbered sources" in system[1]
     assert "[1] doc0.pdf, page 1\n" in user[1] and "[2] doc1.pdf, page 2\n" in user[1]

@@ -4,7 +4,7 @@ For each corpus: a first ingest into a fresh index (pages/s, chunks/s), then a
 second, unchanged ingest of the same paths (which must read and embed nothing),
 reported as a fraction of the first. The embedder is loaded once, before timing.
 
-    python benchmarks/ingest.py [--corpus pdfs/real text/real] [--workers 1] [--json]
+    python benchmarks/ingest_speed.py [--corpus pdfs/real text/real] [--workers 1] [--json]
 """
 
 from __future__ import annotations

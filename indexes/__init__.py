@@ -5,7 +5,14 @@ This package imports nothing else of the project.
 
 from __future__ import annotations
 
-from indexes.embedders import DEFAULT_EMBEDDER, Embedder, HashEmbedder, SentenceTransformerEmbedder, load_embedder
+from indexes.embedders import (
+    DEFAULT_EMBEDDER,
+    Embedder,
+    HashEmbedder,
+    LazyEmbedder,
+    SentenceTransformerEmbedder,
+    load_embedder,
+)
 from indexes.errors import (
     ConfigError,
     EmbedderMismatchError,
@@ -18,7 +25,7 @@ from indexes.errors import (
 )
 from indexes.index import Index, IndexWriter
 from indexes.manifest import FORMAT_VERSION, EmbedderInfo, Manifest
-from indexes.records import Chunk, Hit, chunk_id
+from indexes.records import Chunk, Hit, chunk_id, text_hash
 from indexes.store import SourceRecord
 
 __all__ = [
@@ -36,6 +43,7 @@ __all__ = [
     "IndexLockedError",
     "IndexMissingError",
     "IndexWriter",
+    "LazyEmbedder",
     "Manifest",
     "ModelError",
     "RagError",
@@ -44,4 +52,5 @@ __all__ = [
     "SourceRecord",
     "chunk_id",
     "load_embedder",
+    "text_hash",
 ]

@@ -26,6 +26,7 @@ __all__ = [
     "DEFAULT_EMBEDDER",
     "Embedder",
     "HashEmbedder",
+    "LazyEmbedder",
     "SentenceTransformerEmbedder",
     "load_embedder",
 ]
@@ -129,6 +130,33 @@ class HashEmbedder:
 
     def tokenize(self, text: str) -> list[int]:
         return [self._bucket(word) for word in re.findall(r"\w+|[^\w\s]", text)]
+
+
+class LazyEmbedder:
+    """An embedder known by its recorded identity, loaded on first real use.
+
+    An unchanged re-ingest or a status call needs only the name and dimension
+    (from the index manifest), so it never pays for loading torch and the model.
+    """
+
+    def __init__(self, spec: str | None, name: str, dimension: int, max_tokens: int) -> None:
+        self.spec, self.name, self.dimension, self.max_tokens = spec, name, dimension, max_tokens
+        self._real: Embedder | None = None
+
+    def loaded(self) -> Embedder:
+        if self._real is None:
+            real = load_embedder(self.spec)
+            if (real.name, real.dimension) != (self.name, self.dimension):
+                raise ModelError(f"embedder {self.spec!r} loaded as {real.name!r} ({real.dimension} dims), "
+                                 f"but the index expects {self.name!r} ({self.dimension} dims)")
+            self._real = real
+        return self._real
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self.loaded().embed(texts)
+
+    def tokenize(self, text: str) -> list[int]:
+        return self.loaded().tokenize(text)
 
 
 def default_embedder_path() -> str:

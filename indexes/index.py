@@ -30,7 +30,7 @@ import numpy as np
 
 from indexes.errors import EmbedderMismatchError, IndexFormatError, IndexLockedError
 from indexes.manifest import EmbedderInfo, Manifest, read_manifest, write_manifest
-from indexes.records import Chunk, Hit
+from indexes.records import Chunk, Hit, text_hash
 from indexes.store import ChunkStore, SourceRecord
 from indexes.vectors import VectorIndex
 
@@ -219,8 +219,16 @@ class IndexWriter:
     def sources(self) -> list[SourceRecord]:
         return self._store.sources()
 
-    def replace_source(self, record: SourceRecord, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
-        """Make ``chunks`` the whole content of ``record.path`` (old chunks are hidden)."""
+    def cached_vectors(self, embed_hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored vectors for embedding-text hashes: reuse instead of re-embedding."""
+        return self._store.cached_vectors(embed_hashes)
+
+    def replace_source(self, record: SourceRecord, chunks: Sequence[Chunk], vectors: np.ndarray,
+                       embed_hashes: Sequence[str] | None = None) -> None:
+        """Make ``chunks`` the whole content of ``record.path`` (old chunks are hidden).
+
+        ``embed_hashes`` name the text each vector was computed from (default: the chunk text).
+        """
         if len(chunks) != len(vectors):
             raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
         if len(chunks) and vectors.shape[1] != self._vectors.dimension:
@@ -228,7 +236,8 @@ class IndexWriter:
         self._begin()
         old = self._store.hide_source_chunks(record.path, self.next_generation)
         self._vectors.remove(np.array(old, dtype=np.int64))
-        ids = self._store.insert_chunks(chunks, vectors, self.next_generation)
+        hashes = list(embed_hashes) if embed_hashes is not None else [text_hash(c.text) for c in chunks]
+        ids = self._store.insert_chunks(chunks, vectors, self.next_generation, hashes)
         self._vectors.add(np.array(ids, dtype=np.int64), vectors)
         self._store.upsert_source(record)
 

@@ -44,11 +44,13 @@ CREATE TABLE IF NOT EXISTS chunks (
     "end" INTEGER NOT NULL,
     text TEXT NOT NULL,
     vector BLOB NOT NULL,
+    embed_hash TEXT NOT NULL,
     added_gen INTEGER NOT NULL,
     removed_gen INTEGER
 );
 CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);
 CREATE INDEX IF NOT EXISTS chunks_removed ON chunks(removed_gen);
+CREATE INDEX IF NOT EXISTS chunks_embed_hash ON chunks(embed_hash);
 """
 
 _VISIBLE = "added_gen <= ? AND (removed_gen IS NULL OR removed_gen > ?)"
@@ -111,19 +113,36 @@ class ChunkStore:
         self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
 
     # -- chunks ----------------------------------------------------------------------
-    def insert_chunks(self, chunks: Sequence[Chunk], vectors: np.ndarray, gen: int) -> list[int]:
-        """Store chunks with their vectors; return their new integer ids."""
+    def insert_chunks(self, chunks: Sequence[Chunk], vectors: np.ndarray, gen: int,
+                      embed_hashes: Sequence[str]) -> list[int]:
+        """Store chunks with their vectors; return their new integer ids.
+
+        ``embed_hashes`` identify the exact text each vector was computed from,
+        so identical text elsewhere (a moved or copied file) reuses the vector.
+        """
         ids: list[int] = []
         cur = self._db.cursor()
-        for chunk, vector in zip(chunks, vectors, strict=True):
+        for chunk, vector, embed_hash in zip(chunks, vectors, embed_hashes, strict=True):
             cur.execute(
-                'INSERT INTO chunks(id, source, page, start, "end", text, vector, added_gen) '
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                'INSERT INTO chunks(id, source, page, start, "end", text, vector, embed_hash, added_gen) '
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (chunk.id, chunk.source, chunk.page, chunk.start, chunk.end, chunk.text,
-                 np.asarray(vector, dtype=np.float32).tobytes(), gen),
+                 np.asarray(vector, dtype=np.float32).tobytes(), embed_hash, gen),
             )
             ids.append(int(cur.lastrowid or 0))
         return ids
+
+    def cached_vectors(self, embed_hashes: Iterable[str]) -> dict[str, np.ndarray]:
+        """Vectors already computed for these embedding-text hashes (any generation)."""
+        wanted = list(dict.fromkeys(embed_hashes))
+        found: dict[str, np.ndarray] = {}
+        for start in range(0, len(wanted), 500):
+            part = wanted[start:start + 500]
+            marks = ",".join("?" * len(part))
+            for embed_hash, blob in self._db.execute(
+                    f"SELECT embed_hash, vector FROM chunks WHERE embed_hash IN ({marks})", part):
+                found.setdefault(embed_hash, np.frombuffer(blob, dtype=np.float32))
+        return found
 
     def hide_source_chunks(self, source: str, gen: int) -> list[int]:
         """Hide every live chunk of ``source`` from ``gen`` on; return their ids."""

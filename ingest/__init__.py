@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ingest.chunking import ChunkerSettings, PageChunker
 from ingest.pipeline import IngestOptions, ingest_paths, open_or_create
-from ingest.report import FileResult, IngestReport
+from ingest.report import FileResult, IngestReport, Progress
 
 __all__ = [
     "ChunkerSettings",
@@ -15,6 +15,7 @@ __all__ = [
     "IngestOptions",
     "IngestReport",
     "PageChunker",
+    "Progress",
     "ingest_paths",
     "open_or_create",
 ]

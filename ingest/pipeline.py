@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from indexes import Embedder, EmbedderInfo, Index, IndexMissingError, IndexWriter, SourceRecord
+from indexes import Embedder, EmbedderInfo, Index, IndexMissingError, IndexWriter, SourceRecord, text_hash
 from ingest.chunking import ChunkerSettings, PageChunker
 from ingest.discover import Candidate, discover, file_sha256, password_for
-from ingest.report import FileResult, IngestReport
+from ingest.report import FileResult, IngestReport, Progress
 from ingest.workers import ReadJob, ReadOutcome, read_all
 
 __all__ = ["IngestOptions", "ingest_paths", "open_or_create"]
@@ -42,7 +42,10 @@ class IngestOptions:
     file_timeout: float = 300.0
     workers: int = 1
     embed_batch: int = 256
-    commit_every: int = 2000
+    commit_every: int = 2000          # chunks
+    commit_seconds: float = 60.0      # a crash loses at most about this much work
+    lock_wait: float = 30.0
+    max_memory: int | None = 4 << 30  # bytes of address space per parser process
     chunker: ChunkerSettings = field(default_factory=ChunkerSettings)
 
 
@@ -73,55 +76,83 @@ def _settings_of(index: Index, fallback: ChunkerSettings) -> ChunkerSettings:
 
 def ingest_paths(directory: str | Path, paths: Sequence[str | Path], embedder: Embedder,
                  options: IngestOptions | None = None, *, dry_run: bool = False,
-                 progress: Callable[[FileResult], None] | None = None) -> IngestReport:
-    """Sync ``paths`` into the index at ``directory`` (created if missing)."""
+                 progress: Progress | None = None) -> IngestReport:
+    """Sync ``paths`` into the index at ``directory`` (created if missing).
+
+    With ``dry_run`` nothing is written (not even a new empty index): the report is the plan.
+    """
     options = options or IngestOptions()
     started = time.perf_counter()
     directory = Path(directory).expanduser().resolve()
-    index = open_or_create(directory, embedder, options.chunker)
-    settings = _settings_of(index, options.chunker)
     candidates, excluded, missing = discover(paths, options.exclude)
     results: list[FileResult] = [FileResult(str(p), "excluded", "excluded") for p in excluded]
     results += [FileResult(str(p), "failed", "not_found", f"{p} does not exist") for p in missing]
-    for result in results:
-        _notify(progress, result)
+    if dry_run:
+        return _dry_run(directory, paths, candidates, options, results, started)
+    index = open_or_create(directory, embedder, options.chunker)
+    settings = _settings_of(index, options.chunker)
     try:
-        with index.writer(wait=0.0 if dry_run else 30.0) as writer:
-            work, unchanged = _plan(writer, candidates, options)
-            vanished = _vanished(writer, paths, candidates)
-            for result in unchanged:
-                _notify(progress, result)
+        with index.writer(wait=options.lock_wait) as writer:
+            work, unchanged, touched = _plan(writer.source, candidates, options)
+            for record in touched:
+                writer.record_source(record)
+            vanished = _vanished(writer.sources(), paths, candidates)
+            if progress is not None:
+                progress.planned(len(results) + len(unchanged) + len(work) + len(vanished))
             results += unchanged
-            if dry_run:
-                plan = [FileResult(str(c.path), "changed" if old else "new") for c, _sha, old in work]
-                plan += [FileResult(p, "removed") for p in vanished]
-                return IngestReport(str(directory), tuple(results + plan), index.generation,
-                                    time.perf_counter() - started, dry_run=True)
+            for result in results:
+                _notify(progress, result)
             for path in vanished:
                 n = writer.remove_source(path)
                 result = FileResult(path, "removed", chunks=n)
                 results.append(result)
                 _notify(progress, result)
-            chunker = PageChunker(embedder.tokenize, embedder.max_tokens, settings)
-            results += _process(writer, work, embedder, chunker, options, progress)
+            chunker = PageChunker(embedder.tokenize, embedder.max_tokens, settings) if work else None
+            if chunker is not None:
+                results += _process(writer, work, embedder, chunker, options, progress)
             generation = writer.commit()
     finally:
         index.close()
     return IngestReport(str(directory), tuple(results), generation, time.perf_counter() - started)
 
 
-def _notify(progress: Callable[[FileResult], None] | None, result: FileResult) -> None:
+def _dry_run(directory: Path, paths: Sequence[str | Path], candidates: Sequence[Candidate],
+             options: IngestOptions, results: list[FileResult], started: float) -> IngestReport:
+    try:
+        index: Index | None = Index.open(directory)
+    except IndexMissingError:
+        index = None
+    try:
+        lookup = index.source if index is not None else (lambda _path: None)
+        work, unchanged, _touched = _plan(lookup, candidates, options)
+        vanished = _vanished(index.sources() if index is not None else [], paths, candidates)
+        plan = [FileResult(str(c.path), "changed" if old else "new") for c, _sha, old in work]
+        plan += [FileResult(p, "removed") for p in vanished]
+        generation = index.generation if index is not None else 0
+    finally:
+        if index is not None:
+            index.close()
+    return IngestReport(str(directory), tuple(results + unchanged + plan), generation,
+                        time.perf_counter() - started, dry_run=True)
+
+
+def _notify(progress: Progress | None, result: FileResult) -> None:
     if progress is not None:
-        progress(result)
+        progress.done(result)
 
 
-def _plan(writer: IndexWriter, candidates: Sequence[Candidate],
-          options: IngestOptions) -> tuple[list[tuple[Candidate, str, SourceRecord | None]], list[FileResult]]:
-    """Split candidates into work (new/changed, with content hash) and unchanged verdicts."""
-    work: list[tuple[Candidate, str, SourceRecord | None]] = []
+Work = list[tuple[Candidate, str, SourceRecord | None]]
+
+
+def _plan(lookup: Callable[[str], SourceRecord | None], candidates: Sequence[Candidate],
+          options: IngestOptions) -> tuple[Work, list[FileResult], list[SourceRecord]]:
+    """Split candidates into work (new/changed, with content hash), unchanged verdicts,
+    and records whose mtime moved while their content did not (to refresh)."""
+    work: Work = []
     unchanged: list[FileResult] = []
+    touched: list[SourceRecord] = []
     for cand in candidates:
-        record = writer.source(str(cand.path))
+        record = lookup(str(cand.path))
         retry = record is not None and record.status == "failed" and (
             (record.reason in RETRY_REASONS and bool(options.passwords)) or record.reason == "timeout")
         if record and not retry and record.size == cand.size and record.mtime_ns == cand.mtime_ns:
@@ -133,11 +164,11 @@ def _plan(writer: IndexWriter, candidates: Sequence[Candidate],
             unchanged.append(FileResult(str(cand.path), "failed", "unreadable", f"{cand.path}: {exc.strerror}"))
             continue
         if record and not retry and record.sha256 == sha:
-            writer.record_source(replace(record, size=cand.size, mtime_ns=cand.mtime_ns))
+            touched.append(replace(record, size=cand.size, mtime_ns=cand.mtime_ns))
             unchanged.append(_unchanged(record))
             continue
         work.append((cand, sha, record))
-    return work, unchanged
+    return work, unchanged, touched
 
 
 def _unchanged(record: SourceRecord) -> FileResult:
@@ -146,13 +177,13 @@ def _unchanged(record: SourceRecord) -> FileResult:
     return FileResult(record.path, "unchanged", pages=record.pages, chunks=record.chunks)
 
 
-def _vanished(writer: IndexWriter, paths: Iterable[str | Path], candidates: Sequence[Candidate]) -> list[str]:
+def _vanished(records: Iterable[SourceRecord], paths: Iterable[str | Path], candidates: Sequence[Candidate]) -> list[str]:
     """Indexed files under a given folder that are no longer there (or now excluded)."""
     roots = [Path(p).expanduser().absolute() for p in paths]
     folders = [r for r in roots if r.is_dir()]
     seen = {str(c.path) for c in candidates}
     gone: list[str] = []
-    for record in writer.sources():
+    for record in records:
         path = Path(record.path)
         if record.path in seen:
             continue
@@ -171,36 +202,38 @@ class _Pending:
 
 def _process(writer: IndexWriter, work: Sequence[tuple[Candidate, str, SourceRecord | None]],
              embedder: Embedder, chunker: PageChunker, options: IngestOptions,
-             progress: Callable[[FileResult], None] | None) -> list[FileResult]:
+             progress: Progress | None) -> list[FileResult]:
     results: list[FileResult] = []
     by_path = {cand.path: (cand, sha, old) for cand, sha, old in work}
     jobs = [ReadJob(cand.path, password_for(cand.path, options.passwords), options.max_pages, options.max_bytes)
             for cand, _sha, _old in work]
     buffer: list[_Pending] = []
     since_commit = 0
-    last = time.perf_counter()
+    last, last_commit = time.perf_counter(), time.monotonic()
 
     def flush() -> None:
-        nonlocal since_commit
-        texts = [c.text for p in buffer for c in p.chunks]
-        vectors = embedder.embed(texts) if texts else np.zeros((0, embedder.dimension), np.float32)
+        nonlocal since_commit, last_commit
+        chunks = [c for p in buffer for c in p.chunks]
+        vectors, reused = _embed_with_cache(writer, embedder, [c.text for c in chunks])
         offset = 0
         for pending in buffer:
             n = len(pending.chunks)
-            writer.replace_source(pending.record, pending.chunks, vectors[offset:offset + n])
-            offset += n
+            writer.replace_source(pending.record, pending.chunks, vectors[offset:offset + n],
+                                  [text_hash(c.text) for c in pending.chunks])
             result = FileResult(pending.record.path, "updated" if pending.existed else "added",
-                                pages=pending.record.pages, chunks=n,
+                                pages=pending.record.pages, chunks=n, reused=int(reused[offset:offset + n].sum()),
                                 seconds=round(time.perf_counter() - pending.started, 3))
+            offset += n
             results.append(result)
             _notify(progress, result)
         since_commit += offset
         buffer.clear()
-        if since_commit >= options.commit_every:
+        if since_commit >= options.commit_every or time.monotonic() - last_commit >= options.commit_seconds:
             writer.commit()
-            since_commit = 0
+            since_commit, last_commit = 0, time.monotonic()
 
-    for outcome in read_all(jobs, workers=options.workers, timeout=options.file_timeout):
+    for outcome in read_all(jobs, workers=options.workers, timeout=options.file_timeout,
+                            max_memory=options.max_memory):
         cand, sha, old = by_path[outcome.job.path]
         file_started, last = last, time.perf_counter()
         base = SourceRecord(path=str(cand.path), kind=None, size=cand.size, mtime_ns=cand.mtime_ns, sha256=sha,
@@ -218,6 +251,20 @@ def _process(writer: IndexWriter, work: Sequence[tuple[Candidate, str, SourceRec
             flush()
     flush()
     return results
+
+
+def _embed_with_cache(writer: IndexWriter, embedder: Embedder, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Vectors for ``texts``, reusing any stored for identical text; also which rows were reused."""
+    hashes = [text_hash(t) for t in texts]
+    known = writer.cached_vectors(hashes)
+    fresh = list(dict.fromkeys(t for t, h in zip(texts, hashes, strict=True) if h not in known))
+    if fresh:
+        for text, vector in zip(fresh, embedder.embed(fresh), strict=True):
+            known.setdefault(text_hash(text), vector)
+    reused = np.array([h in known and t not in fresh for t, h in zip(texts, hashes, strict=True)], dtype=bool)
+    if not texts:
+        return np.zeros((0, embedder.dimension), np.float32), reused
+    return np.stack([known[h] for h in hashes]).astype(np.float32), reused
 
 
 def _chunk_outcome(outcome: ReadOutcome, base: SourceRecord, chunker: PageChunker) -> tuple[SourceRecord, list]:

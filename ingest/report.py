@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-__all__ = ["FileResult", "IngestReport"]
+__all__ = ["FileResult", "IngestReport", "Progress"]
 
 # Statuses of a file in a report. "new"/"changed" appear in dry runs (a plan).
 DONE = ("added", "updated", "unchanged", "removed")
@@ -22,6 +22,15 @@ class FileResult:
     pages: int = 0
     chunks: int = 0
     seconds: float = 0.0
+    reused: int = 0  # chunks whose embedding was reused from identical text already indexed
+
+
+class Progress(Protocol):
+    """Receives the size of the plan, then each file's verdict as it is decided."""
+
+    def planned(self, files: int) -> None: ...
+
+    def done(self, result: FileResult) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -54,6 +63,7 @@ class IngestReport:
             counts[f.status] = counts.get(f.status, 0) + 1
         counts["pages"] = sum(f.pages for f in self.files if f.status in ("added", "updated"))
         counts["chunks"] = sum(f.chunks for f in self.files if f.status in ("added", "updated"))
+        counts["embeddings_reused"] = sum(f.reused for f in self.files)
         return counts
 
     def to_json(self) -> dict[str, Any]:

@@ -53,18 +53,33 @@ def _read(job: ReadJob) -> ReadOutcome:
         return ReadOutcome(job, None, "parse_error", f"{job.path.name} could not be parsed: {type(exc).__name__}: {exc}")
 
 
+def _limit_memory(max_bytes: int | None) -> None:
+    """Worker initializer: cap the address space so one pathological file fails
+    with MemoryError (reported as ``too_large``) instead of exhausting the machine."""
+    if max_bytes:
+        import resource
+
+        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = max_bytes if hard == resource.RLIM_INFINITY else min(max_bytes, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
 def read_all(jobs: Sequence[ReadJob], *, workers: int = 1, timeout: float = 120.0,
-             ahead: int = 4) -> Iterator[ReadOutcome]:
+             ahead: int = 4, max_memory: int | None = None) -> Iterator[ReadOutcome]:
     """Yield one outcome per job, in job order.
 
-    With ``workers == 0`` files are read in this process (no time limit).
+    With ``workers == 0`` files are read in this process (no time or memory limit).
     """
     if workers <= 0 or len(jobs) <= 1:
         for job in jobs:
             yield _read(job)
         return
     context = multiprocessing.get_context("spawn")  # never fork a process that has torch threads
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    def start() -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_limit_memory,
+                                   initargs=(max_memory,))
+
+    pool = start()
     pending: list[tuple[ReadJob, Future[ReadOutcome]]] = []
     position = 0
     try:
@@ -78,11 +93,13 @@ def read_all(jobs: Sequence[ReadJob], *, workers: int = 1, timeout: float = 120.
             except FutureTimeout:
                 log.warning("%s took longer than %.0f s to read; skipping it", job.path, timeout)
                 yield ReadOutcome(job, None, "timeout", f"{job.path.name} took longer than {timeout:.0f} s to read")
-                pool = _restart(pool, context, workers)
+                _kill(pool)
+                pool = start()
                 pending = [(j, pool.submit(_read, j)) for j, _ in pending]
             except Exception as exc:  # a worker died (e.g. killed for memory)
                 yield ReadOutcome(job, None, "parse_error", f"{job.path.name} crashed its reader: {exc}")
-                pool = _restart(pool, context, workers)
+                _kill(pool)
+                pool = start()
                 pending = [(j, pool.submit(_read, j)) for j, _ in pending]
     finally:
         _kill(pool)
@@ -96,9 +113,3 @@ def _kill(pool: ProcessPoolExecutor) -> None:
             process.kill()
     for process in processes:
         process.join(timeout=5)
-
-
-def _restart(pool: ProcessPoolExecutor, context: multiprocessing.context.BaseContext,
-             workers: int) -> ProcessPoolExecutor:
-    _kill(pool)
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)

@@ -22,29 +22,35 @@ def _open(settings: dict[str, Any], *, create: bool = False) -> RAG:
     return RAG.open(index, create=create, **settings)
 
 
-def _progress(enabled: bool) -> tuple[Any, Any]:
-    if not enabled:
-        return None, None
-    from tqdm import tqdm
+class _ProgressBar:
+    """tqdm on stderr: files with an ETA, plus pages, chunks and failures so far."""
 
-    bar = tqdm(unit=" files", file=sys.stderr, dynamic_ncols=True, leave=False)
-    totals = {"pages": 0, "chunks": 0, "failed": 0}
+    def __init__(self) -> None:
+        from tqdm import tqdm
 
-    def update(result: FileResult) -> None:
-        totals["pages"] += result.pages if result.status in ("added", "updated") else 0
-        totals["chunks"] += result.chunks if result.status in ("added", "updated") else 0
-        totals["failed"] += result.status == "failed"
-        bar.set_postfix(totals, refresh=False)
-        bar.update(1)
+        self._bar = tqdm(unit=" files", file=sys.stderr, dynamic_ncols=True, leave=False)
+        self._totals = {"pages": 0, "chunks": 0, "failed": 0}
 
-    return update, bar
+    def planned(self, files: int) -> None:
+        self._bar.reset(total=files)
+
+    def done(self, result: FileResult) -> None:
+        if result.status in ("added", "updated"):
+            self._totals["pages"] += result.pages
+            self._totals["chunks"] += result.chunks
+        self._totals["failed"] += result.status == "failed"
+        self._bar.set_postfix(self._totals, refresh=False)
+        self._bar.update(1)
+
+    def close(self) -> None:
+        self._bar.close()
 
 
 def cmd_ingest(args: argparse.Namespace, settings: dict[str, Any]) -> int:
-    update, bar = _progress(sys.stderr.isatty() and not args.json)
+    bar = _ProgressBar() if sys.stderr.isatty() and not args.json else None
     with _open(settings, create=True) as rag:
         try:
-            report = rag.ingest(args.paths, dry_run=args.dry_run, progress=update)
+            report = rag.ingest(args.paths, dry_run=args.dry_run, progress=bar)
         finally:
             if bar is not None:
                 bar.close()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +24,12 @@ from indexes import (
     Hit,
     Index,
     IndexMissingError,
+    LazyEmbedder,
     RagError,
     SourceRecord,
     load_embedder,
 )
-from ingest import ChunkerSettings, FileResult, IngestOptions, IngestReport, ingest_paths
+from ingest import ChunkerSettings, IngestOptions, IngestReport, Progress, ingest_paths
 from rag.citations import build_citations
 from rag.config import Config, load_config, load_passwords
 from rag.generation import Generator
@@ -92,7 +93,9 @@ class RAG:
             if spec is None and (self.directory / "manifest.json").exists():
                 info = self.index.embedder
                 spec = None if info.name == DEFAULT_EMBEDDER else (info.path or info.name)
-            self._embedder = load_embedder(spec)
+                self._embedder = LazyEmbedder(spec, info.name, info.dimension, info.max_tokens)
+            else:
+                self._embedder = load_embedder(spec)
         return self._embedder
 
     @property
@@ -122,7 +125,7 @@ class RAG:
 
     # -- ingestion -----------------------------------------------------------------------
     def ingest(self, paths: Sequence[str | Path], *, dry_run: bool = False,
-               progress: Callable[[FileResult], None] | None = None) -> IngestReport:
+               progress: Progress | None = None) -> IngestReport:
         """Sync files and folders into the index; returns the per-file report."""
         c = self.config
         options = IngestOptions(

@@ -89,8 +89,17 @@ def test_nothing_usable_exits_3_and_missing_path_is_reported(tmp_path: Path) -> 
 def test_dry_run_plans_without_writing(tmp_path: Path, docs: Path) -> None:
     plan = ingest_paths(tmp_path / "idx", [docs], EMB, dry_run=True)
     assert {f.status for f in plan.files} == {"new"} and plan.dry_run
+    assert not (tmp_path / "idx").exists()  # not even an empty index
+    ingest_paths(tmp_path / "idx", [docs], EMB)
+    (docs / "harbor-lighthouse.md").write_text("# Changed\n\nNew words.\n", encoding="utf-8")
+    (docs / "tide-table.html").unlink()
+    before = (tmp_path / "idx" / "manifest.json").read_bytes()
+    plan = ingest_paths(tmp_path / "idx", [docs], EMB, dry_run=True)
+    assert {Path(f.path).name: f.status for f in plan.files} == {
+        "harbor-lighthouse.md": "changed", "tide-table.html": "removed", "user-guide.pdf": "unchanged"}
+    assert (tmp_path / "idx" / "manifest.json").read_bytes() == before
     with Index.open(tmp_path / "idx") as index:
-        assert len(index) == 0 and index.sources() == []
+        assert len(index.sources()) == 3
 
 
 def test_exclude_glob(tmp_path: Path, docs: Path) -> None:

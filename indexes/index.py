@@ -29,7 +29,7 @@ from typing import IO, Any
 import numpy as np
 
 from indexes.errors import EmbedderMismatchError, IndexFormatError, IndexLockedError
-from indexes.manifest import EmbedderInfo, Manifest, read_manifest, write_manifest
+from indexes.manifest import EmbedderInfo, Manifest, is_index_file, read_manifest, write_manifest
 from indexes.records import Chunk, Hit, text_hash
 from indexes.store import ChunkStore, SourceRecord
 from indexes.vectors import VectorIndex
@@ -59,6 +59,9 @@ class Index:
         if (directory / "manifest.json").exists():
             raise IndexFormatError(f"an index already exists at {directory}")
         directory.mkdir(parents=True, exist_ok=True)
+        for leftover in directory.iterdir():  # an earlier creation that died before its manifest
+            if is_index_file(leftover.name) and leftover.is_file():
+                leftover.unlink()
         store = ChunkStore(directory / DB)
         store.set_meta("generation", "0")
         store.close()
@@ -131,8 +134,10 @@ class Index:
         """Consistency problems of the committed generation (empty list = healthy)."""
         problems: list[str] = []
         sql_gen = int(self._store.get_meta("generation") or -1)
-        if sql_gen != self.generation:
-            problems.append(f"manifest generation {self.generation} != database generation {sql_gen}")
+        # A database one generation ahead is a commit in progress (or interrupted: the
+        # next writer rolls it forward); behind the manifest is damage.
+        if sql_gen < self.generation:
+            problems.append(f"manifest generation {self.generation} is ahead of database generation {sql_gen}")
         faiss_ids = set(self._vectors.ids().tolist())
         row_ids = self._store.visible_ids(self.generation)
         if faiss_ids - row_ids:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 
 from indexes.errors import IndexFormatError, IndexMissingError
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "EmbedderInfo", "Manifest", "read_manifest", "write_manifest"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "EmbedderInfo", "Manifest", "is_index_file", "read_manifest", "write_manifest"]
 
 FORMAT = "rag-index"
 FORMAT_VERSION = 1
@@ -53,11 +54,21 @@ class Manifest:
         return data
 
 
+_INDEX_FILE = re.compile(r"(manifest\.json(\.tmp)?|chunks\.sqlite(-wal|-shm|-journal)?|write\.lock|"
+                         r"vectors-\d+\.faiss(\.tmp)?|bm25-\d+(\.tmp)?)")
+
+
+def is_index_file(name: str) -> bool:
+    """Whether ``name`` is one of the files an index directory holds (so a directory of
+    only such files and no manifest is an index whose creation was interrupted)."""
+    return bool(_INDEX_FILE.fullmatch(name))
+
+
 def read_manifest(directory: Path) -> Manifest:
     """Read and validate ``directory/manifest.json``."""
     path = directory / MANIFEST
     if not path.exists():
-        if directory.exists() and any(directory.iterdir()):
+        if directory.exists() and any(not is_index_file(p.name) for p in directory.iterdir()):
             raise IndexFormatError(f"{directory} is not an index (no {MANIFEST}); choose an empty or new directory")
         raise IndexMissingError(f"no index at {directory}: run `rag ingest PATH --index {directory}` first")
     try:

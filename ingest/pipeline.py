@@ -246,7 +246,7 @@ def _process(writer: IndexWriter, work: Sequence[tuple[Candidate, str, SourceRec
             results.append(result)
             _notify(progress, result)
             continue
-        buffer.append(_Pending(record, chunks, file_started, old is not None))
+        buffer.append(_Pending(record, chunks, file_started, old is not None and old.status == "indexed"))
         if sum(len(p.chunks) for p in buffer) >= options.embed_batch:
             flush()
     flush()

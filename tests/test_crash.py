@@ -103,7 +103,7 @@ def test_readers_see_whole_generations_during_a_write(tmp_path: Path) -> None:
                     except IndexLockedError as exc:
                         locked_out = "being written by pid" in exc.message
     finally:
-        out, err = proc.communicate(timeout=120)
+        _out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     assert len(generations) >= 3, generations  # readers saw commits land while the writer worked
     assert locked_out, "a second writer must be refused while the first holds the lock"

@@ -54,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chunk-size", type=int, metavar="N", help="chunk size in embedder tokens (new index only)")
     p.add_argument("--chunk-overlap", type=int, metavar="N", help="chunk overlap in tokens (new index only)")
     p.add_argument("--max-pages", type=int, metavar="N", help="refuse PDFs with more pages (default 5000)")
+    p.add_argument("--max-file-mb", type=float, metavar="MB", help="refuse larger files as too_large (default 200)")
+    p.add_argument("--file-timeout", type=float, metavar="S", help="seconds one file may take to parse (default 300)")
     p.add_argument("--workers", type=int, metavar="N", help="parser processes (default 1; 0 = in-process)")
 
     p = sub.add_parser("ask", help="answer a question with citations")
@@ -89,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 _SETTING_FLAGS = ("index", "embedder", "model", "n_ctx", "n_threads", "n_gpu_layers", "temperature",
                   "max_answer_tokens", "top_k", "exclude", "password_file", "chunk_size", "chunk_overlap",
-                  "max_pages", "workers")
+                  "max_pages", "max_file_mb", "file_timeout", "workers")
 
 
 def _settings(args: argparse.Namespace) -> dict[str, Any]:

@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gguf_tools import CHAT_TEMPLATE_KEY, copy_gguf_without_keys
 
 from indexes.errors import ModelError
 from rag.generation import EchoGenerator, LlamaCppGenerator, Message, format_llama2
 from rag.models import default_model_path, resolve_model_path
+
+from .gguf_tools import CHAT_TEMPLATE_KEY, copy_gguf_without_keys
 
 REPO = Path(__file__).resolve().parents[1]
 QUESTION: list[Message] = [("user", "What is 2+2? Answer with one number.")]

@@ -18,9 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from indexes import Embedder, EmbedderInfo, Index, IndexMissingError, IndexWriter, SourceRecord, text_hash
+from indexes import Chunk, Embedder, EmbedderInfo, Index, IndexMissingError, IndexWriter, SourceRecord, text_hash
 from ingest.chunking import ChunkerSettings, PageChunker
 from ingest.discover import Candidate, discover, file_sha256, password_for
+from ingest.injection import looks_like_instructions
 from ingest.report import FileResult, IngestReport, Progress
 from ingest.workers import ReadJob, ReadOutcome, read_all
 
@@ -198,6 +199,7 @@ class _Pending:
     chunks: list
     started: float
     existed: bool
+    flags: tuple[str, ...] = ()
 
 
 def _process(writer: IndexWriter, work: Sequence[tuple[Candidate, str, SourceRecord | None]],
@@ -222,6 +224,7 @@ def _process(writer: IndexWriter, work: Sequence[tuple[Candidate, str, SourceRec
                                   [text_hash(c.text) for c in pending.chunks])
             result = FileResult(pending.record.path, "updated" if pending.existed else "added",
                                 pages=pending.record.pages, chunks=n, reused=int(reused[offset:offset + n].sum()),
+                                flags=pending.flags,
                                 seconds=round(time.perf_counter() - pending.started, 3))
             offset += n
             results.append(result)
@@ -246,7 +249,8 @@ def _process(writer: IndexWriter, work: Sequence[tuple[Candidate, str, SourceRec
             results.append(result)
             _notify(progress, result)
             continue
-        buffer.append(_Pending(record, chunks, file_started, old is not None and old.status == "indexed"))
+        buffer.append(_Pending(record, chunks, file_started, old is not None and old.status == "indexed",
+                               _flags(chunks)))
         if sum(len(p.chunks) for p in buffer) >= options.embed_batch:
             flush()
     flush()
@@ -265,6 +269,15 @@ def _embed_with_cache(writer: IndexWriter, embedder: Embedder, texts: Sequence[s
     if not texts:
         return np.zeros((0, embedder.dimension), np.float32), reused
     return np.stack([known[h] for h in hashes]).astype(np.float32), reused
+
+
+def _flags(chunks: Sequence[Chunk]) -> tuple[str, ...]:
+    """Warnings about a file's content. Text addressing a language model ("ignore previous
+    instructions ...") is indexed as data, but the user should know it is there."""
+    if any(looks_like_instructions(c.text) for c in chunks):
+        log.warning("%s contains text that reads like instructions to a language model", chunks[0].source)
+        return ("instruction_like_text",)
+    return ()
 
 
 def _chunk_outcome(outcome: ReadOutcome, base: SourceRecord, chunker: PageChunker) -> tuple[SourceRecord, list]:

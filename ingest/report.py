@@ -23,6 +23,7 @@ class FileResult:
     chunks: int = 0
     seconds: float = 0.0
     reused: int = 0  # chunks whose embedding was reused from identical text already indexed
+    flags: tuple[str, ...] = ()  # warnings that do not stop indexing, e.g. "instruction_like_text"
 
 
 class Progress(Protocol):

@@ -65,6 +65,8 @@ def _print_report(report: IngestReport) -> None:
     for f in report.files:
         if f.status == "failed":
             print(f"failed    {f.path}: {f.reason}: {f.message}")
+        elif f.flags:
+            print(f"warning   {f.path}: {', '.join(f.flags)}")
         elif f.status in ("new", "changed", "removed") and report.dry_run:
             print(f"{f.status:<9} {f.path}")
         elif f.status == "removed":

@@ -18,6 +18,10 @@ __all__ = ["VectorIndex"]
 def _faiss() -> Any:
     import faiss
 
+    # One thread: a single query over a flat index gains nothing from more, and OpenMP's
+    # spin-waiting makes it ~50x slower (0.4 -> 25 ms on SciFact) when another process
+    # holds one of the cores.
+    faiss.omp_set_num_threads(1)
     return faiss
 
 
@@ -61,6 +65,12 @@ class VectorIndex:
     def ids(self) -> np.ndarray:
         faiss = _faiss()
         return faiss.vector_to_array(self._index.id_map).astype(np.int64)
+
+    def vectors(self, ids: np.ndarray) -> np.ndarray:
+        """The stored vectors of ``ids`` (each must be in the index), one row each."""
+        if len(ids) == 0:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.asarray(self._index.reconstruct_batch(np.ascontiguousarray(ids, dtype=np.int64)), dtype=np.float32)
 
     def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Return ``(scores, ids)`` of the ``k`` nearest, best first; ids of -1 mean 'none'."""

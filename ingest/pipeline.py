@@ -21,6 +21,7 @@ import numpy as np
 from indexes import Chunk, Embedder, EmbedderInfo, Index, IndexMissingError, IndexWriter, SourceRecord, text_hash
 from ingest.chunking import ChunkerSettings, PageChunker
 from ingest.discover import Candidate, discover, file_sha256, password_for
+from ingest.headers import HEADER_SETTINGS, embedding_texts
 from ingest.injection import looks_like_instructions
 from ingest.report import FileResult, IngestReport, Progress
 from ingest.workers import ReadJob, ReadOutcome, read_all
@@ -60,7 +61,7 @@ def open_or_create(directory: Path, embedder: Embedder, chunker: ChunkerSettings
     try:
         index = Index.open(directory)
     except IndexMissingError:
-        return Index.create(directory, embedder_info(embedder), {"chunker": chunker.to_json()})
+        return Index.create(directory, embedder_info(embedder), {"chunker": chunker.to_json(), **HEADER_SETTINGS})
     index.require_embedder(embedder.name, embedder.dimension)
     return index
 
@@ -216,12 +217,13 @@ def _process(writer: IndexWriter, work: Sequence[tuple[Candidate, str, SourceRec
     def flush() -> None:
         nonlocal since_commit, last_commit
         chunks = [c for p in buffer for c in p.chunks]
-        vectors, reused = _embed_with_cache(writer, embedder, [c.text for c in chunks])
+        texts = embedding_texts(chunks, writer.manifest.settings, embedder)  # header + chunk, within the limit
+        vectors, reused = _embed_with_cache(writer, embedder, texts)
         offset = 0
         for pending in buffer:
             n = len(pending.chunks)
             writer.replace_source(pending.record, pending.chunks, vectors[offset:offset + n],
-                                  [text_hash(c.text) for c in pending.chunks])
+                                  [text_hash(t) for t in texts[offset:offset + n]], texts=texts[offset:offset + n])
             result = FileResult(pending.record.path, "updated" if pending.existed else "added",
                                 pages=pending.record.pages, chunks=n, reused=int(reused[offset:offset + n].sum()),
                                 flags=pending.flags,

@@ -21,6 +21,7 @@ __all__ = ["build_citations", "cited_numbers", "split_sentences", "support"]
 _MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _SENTENCE = re.compile(r"(?<=[.!?。！？])\s+|\n\s*\n")
 _WORD = re.compile(r"\w+", re.UNICODE)
+_LIST_MARKER = re.compile(r"(?m)^\s*\d{1,2}[.)](?=\s)")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _STOP = frozenset(
     "a an the and or but of to in on at by for with from as is are was were be been being it its this that "
@@ -50,11 +51,12 @@ def _content_words(text: str) -> set[str]:
     return {w for w in (m.lower() for m in _WORD.findall(_MARKER.sub(" ", text))) if w not in _STOP and len(w) > 1}
 
 
-def support(claim: str, evidence: str) -> float:
+def support(claim: str, evidence: str, *, check_numbers: bool = True) -> float:
     """Share of the claim's content words found in the evidence; 0 if a number is missing."""
+    claim = _LIST_MARKER.sub(" ", claim)  # "1." opening a list item is not a claimed number
     evidence_words = _content_words(evidence)
     numbers = set(_NUMBER.findall(_MARKER.sub(" ", claim)))
-    if numbers and not numbers <= set(_NUMBER.findall(evidence)):
+    if check_numbers and numbers and not numbers <= set(_NUMBER.findall(evidence)):
         return 0.0
     words = _content_words(claim)
     if not words:
@@ -74,6 +76,8 @@ def build_citations(answer: str, hits: Sequence[Hit]) -> tuple[Citation, ...]:
     inferred_n = None
     if not cited and answer.strip() and hits:
         scores = [support(answer, hit.chunk.text) for hit in hits]
+        if max(scores) == 0:  # a long answer mixing several sources' numbers: judge on words alone
+            scores = [support(answer, hit.chunk.text, check_numbers=False) for hit in hits]
         best = max(range(len(hits)), key=lambda i: (scores[i], -i))
         if scores[best] > 0:
             inferred_n = best + 1

@@ -37,6 +37,14 @@ def _model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--top-k", type=int, metavar="N", help="sources retrieved per question (default 5)")
 
 
+def retrieval_args(p: argparse.ArgumentParser, *, where: bool = True) -> None:
+    """Retrieval flags shared by ask, chat, search and eval."""
+    p.add_argument("--mode", choices=("dense", "bm25", "hybrid"), help="retrieval mode (default hybrid)")
+    p.add_argument("--reranker", metavar="PATH", help="rerank with this sentence-transformers CrossEncoder")
+    if where:
+        p.add_argument("--where", metavar="GLOB", help="only retrieve from files whose path or name matches")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rag", description="Ask questions about your own documents, answered "
                                      "by a local Llama model with file-and-page citations. Nothing leaves the machine.")
@@ -62,16 +70,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     _index_args(p)
     _model_args(p)
+    retrieval_args(p)
     p.add_argument("--no-stream", action="store_true", help="print the answer only when complete")
 
     p = sub.add_parser("chat", help="interactive questions; /sources, /reset, /quit")
     p.add_argument("--index", metavar="DIR")
     _model_args(p)
+    retrieval_args(p)
 
     p = sub.add_parser("search", help="retrieval only: ranked chunks, no model")
     p.add_argument("query")
     _index_args(p)
     p.add_argument("--top-k", type=int, metavar="N")
+    retrieval_args(p)
 
     p = sub.add_parser("sources", help="what is indexed, with status and reason")
     _index_args(p)
@@ -86,12 +97,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("config", help="print the effective configuration")
     p.add_argument("--json", action="store_true")
+
+    from rag.cli_eval import add_eval_parser
+
+    add_eval_parser(sub)
     return parser
 
 
 _SETTING_FLAGS = ("index", "embedder", "model", "n_ctx", "n_threads", "n_gpu_layers", "temperature",
                   "max_answer_tokens", "top_k", "exclude", "password_file", "chunk_size", "chunk_overlap",
-                  "max_pages", "max_file_mb", "file_timeout", "workers")
+                  "max_pages", "max_file_mb", "file_timeout", "workers", "mode", "reranker", "where")
 
 
 def _settings(args: argparse.Namespace) -> dict[str, Any]:
@@ -104,8 +119,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     if not args.verbose:  # pypdf warns about every odd font; the per-file verdict is what users need
         logging.getLogger("pypdf").setLevel(logging.ERROR)
-    from rag import cli_commands as commands
+    from rag import cli_commands, cli_eval
 
+    commands = cli_eval if args.command == "eval" else cli_commands
     try:
         return int(getattr(commands, f"cmd_{args.command}")(args, _settings(args)))
     except RagError as exc:

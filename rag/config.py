@@ -35,7 +35,7 @@ class Config:
     n_gpu_layers: int = 0             # layers offloaded to a GPU (0 = CPU only)
     top_k: int = 5                    # sources retrieved per question
     temperature: float = 0.0
-    max_answer_tokens: int = 256
+    max_answer_tokens: int = 128      # answer length cap (the prompt asks for one sentence)
     chunk_size: int = 200             # tokens of the embedding model
     chunk_overlap: int = 32
     exclude: tuple[str, ...] = ()     # glob patterns skipped during ingest
@@ -44,6 +44,15 @@ class Config:
     file_timeout: float = 300.0       # seconds one file may take to parse
     workers: int = 1                  # parser processes (0 = parse in-process)
     password_file: str | None = None  # TOML mapping file globs to PDF passwords
+    mode: str = "hybrid"              # retrieval: dense, bm25 or hybrid
+    fusion: str = "score"             # hybrid: score (normalised scores) or rrf (reciprocal ranks)
+    dense_weight: float = 1.0         # hybrid: weight of the dense side
+    bm25_weight: float = 1.0          # hybrid: weight of the BM25 side
+    rrf_k: int = 60                   # fusion = rrf: the k in 1 / (k + rank)
+    reranker: str | None = None       # CrossEncoder directory; reranks the best 30 candidates
+    where: str | None = None          # only retrieve from files whose path or name matches this glob
+    abstain_threshold: float | None = None  # evidence below it abstains; default: calibrated for the default
+                                            # embedder, none for others; 0 turns it off (rag.abstention)
 
     def index_dir(self) -> Path:
         return Path(self.index).expanduser() if self.index else data_root() / "index"
@@ -140,6 +149,9 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"max_answer_tokens {config.max_answer_tokens} must be between 1 and n_ctx {config.n_ctx}")
     if config.temperature < 0:
         raise ConfigError(f"temperature must be >= 0, not {config.temperature}")
+    from rag.retrieval import RetrievalSettings
+
+    RetrievalSettings.from_config(config).validate()
 
 
 def load_passwords(path: str | Path | None) -> dict[str, str]:

@@ -35,7 +35,7 @@ from rag.config import Config, load_config, load_passwords
 from rag.generation import Generator
 from rag.prompting import PackedPrompt, pack_prompt
 from rag.records import Answer
-from rag.retrieval import Retriever
+from rag.retrieval import RetrievalSettings, Retriever
 
 __all__ = ["ABSTAIN_TEXT", "RAG"]
 
@@ -168,23 +168,29 @@ class RAG:
         return info
 
     # -- questions -----------------------------------------------------------------------
-    def search(self, query: str, k: int | None = None) -> list[Hit]:
+    def search(self, query: str, k: int | None = None, *, mode: str | None = None,
+               where: str | None = None) -> list[Hit]:
         """The best chunks for ``query``, without the generator."""
         _require_text(query)
-        return Retriever(self.index, self.embedder).search(query, k or self.config.top_k)
+        return self._retriever().search(query, k or self.config.top_k, mode=mode, where=where)
 
-    def prepare(self, question: str, k: int | None = None) -> tuple[PackedPrompt, float]:
+    def _retriever(self) -> Retriever:
+        return Retriever(self.index, self.embedder, RetrievalSettings.from_config(self.config))
+
+    def prepare(self, question: str, k: int | None = None, *, mode: str | None = None,
+                where: str | None = None) -> tuple[PackedPrompt, float]:
         """Retrieve and pack; returns the prompt and the retrieval time in ms."""
         _require_text(question)
-        retriever = Retriever(self.index, self.embedder)  # loads models outside the timing
+        retriever = self._retriever()  # loads models outside the timing
         started = time.perf_counter()
-        hits = retriever.search(question, k or self.config.top_k)
+        hits = retriever.search(question, k or self.config.top_k, mode=mode, where=where)
         retrieve_ms = (time.perf_counter() - started) * 1000
         return pack_prompt(question, hits, self.generator, self.config.max_answer_tokens), retrieve_ms
 
-    def stream(self, question: str, k: int | None = None) -> Iterator[str | Answer]:
+    def stream(self, question: str, k: int | None = None, *, mode: str | None = None,
+               where: str | None = None) -> Iterator[str | Answer]:
         """Yield the answer's text as it is generated, then the finished ``Answer``."""
-        packed, retrieve_ms = self.prepare(question, k)
+        packed, retrieve_ms = self.prepare(question, k, mode=mode, where=where)
         started = time.perf_counter() - retrieve_ms / 1000
         timings = {"retrieve_ms": retrieve_ms}
         if not packed.hits:
@@ -205,10 +211,11 @@ class RAG:
         abstained = not text or text.rstrip(".").lower().startswith(ABSTAIN_TEXT.rstrip(".").lower())
         yield Answer(text or ABSTAIN_TEXT, citations, abstained=abstained, timings=timings, question=question)
 
-    def ask(self, question: str, k: int | None = None) -> Answer:
+    def ask(self, question: str, k: int | None = None, *, mode: str | None = None,
+            where: str | None = None) -> Answer:
         """Answer ``question`` from the documents, with citations."""
         answer: Answer | None = None
-        for item in self.stream(question, k):
+        for item in self.stream(question, k, mode=mode, where=where):
             if isinstance(item, Answer):
                 answer = item
         assert answer is not None  # stream always ends with an Answer

@@ -64,14 +64,19 @@ def test_moved_file_reuses_its_embeddings(tmp_path: Path, sample_dir: Path) -> N
     first = ingest_paths(tmp_path / "idx", [docs], EMB)
     guide = next(f for f in first.files if f.path.endswith("user-guide.pdf"))
     (docs / "archive").mkdir()
-    (docs / "user-guide.pdf").rename(docs / "archive" / "guide-copy.pdf")
+    (docs / "user-guide.pdf").rename(docs / "archive" / "user-guide.pdf")
     moved = ingest_paths(tmp_path / "idx", [docs], EMB)
-    by_name = {Path(f.path).name: f for f in moved.files}
-    assert by_name["user-guide.pdf"].status == "removed"
-    assert by_name["guide-copy.pdf"].status == "added"
-    assert by_name["guide-copy.pdf"].reused == by_name["guide-copy.pdf"].chunks == guide.chunks
+    by_path = {str(Path(f.path).relative_to(docs)): f for f in moved.files}
+    assert by_path["user-guide.pdf"].status == "removed"
+    assert by_path["archive/user-guide.pdf"].status == "added"
+    assert by_path["archive/user-guide.pdf"].reused == by_path["archive/user-guide.pdf"].chunks == guide.chunks
     with Index.open(tmp_path / "idx") as index:
         assert index.check() == [] and len(index) == sum(f.chunks for f in first.files)
+    # A new name is a new title in every chunk's header, so that text is embedded afresh.
+    (docs / "archive" / "user-guide.pdf").rename(docs / "archive" / "guide-copy.pdf")
+    renamed = ingest_paths(tmp_path / "idx", [docs], EMB)
+    copy = next(f for f in renamed.files if f.path.endswith("guide-copy.pdf"))
+    assert copy.status == "added" and copy.reused == 0 and copy.chunks == guide.chunks
 
 
 def test_password_file_opens_encrypted_pdf(tmp_path: Path) -> None:

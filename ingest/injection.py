@@ -27,19 +27,28 @@ _STRONG = [
     re.compile(r"\b(?:ignore|disregard|forget|override|bypass|skip)\b[^.!?\n]{0,40}?"
                r"\b(?:previous|prior|above|earlier|preceding|original|former|all|any|your|the|system)\b[^.!?\n]{0,20}?"
                r"\b(?:instructions?|prompts?|rules|directions|guidelines|context|messages?)\b", _F),
-    # "new instructions:", "system prompt", "system message"
+    # "new instructions:", "SYSTEM PROMPT:" as a header
     re.compile(r"\b(?:new|updated|real|actual|secret|hidden)\s+(?:instructions?|system\s+prompt|orders)\b", _F),
-    re.compile(r"\b(?:the\s+|your\s+)?system\s+(?:prompt|message)\b", _F),
+    re.compile(r"^\s*(?:new\s+)?system\s+(?:prompt|message|instructions?)\s*:", _F | re.MULTILINE),
     # role hijacks: "you are now DAN", "from now on you", "act as an unrestricted"
     re.compile(r"\byou\s+are\s+now\b", _F),
-    re.compile(r"\bfrom\s+now\s+on,?\s+(?:you|the\s+assistant|always|only|reply|respond|answer)\b", _F),
+    re.compile(r"\bfrom\s+now\s+on,?\s+(?:(?:you|the\s+assistant)\s+(?:will|must|shall|should|are\s+to)\s+(?:only\s+)?"
+               r"(?:answer|reply|respond|say|output|act|ignore|obey|follow|pretend)|(?:always|only)\s+(?:reply|respond|answer|say))\b",
+               _F),
     re.compile(r"\b(?:pretend|act)\s+(?:to\s+be|as\s+if\s+you|as)\s+(?:an?\s+)?(?:different|unrestricted|"
                r"jailbroken|evil|new)?\s*(?:ai|assistant|model|chatbot|language\s+model|llm)\b", _F),
-    # output hijacks aimed at a model: "reply with PWNED", "respond only with", "answer every question with"
-    re.compile(r"\b(?i:reply|respond|answer|output|print|say|write)\s+(?i:only\s+|just\s+|exactly\s+)?"
-               r"(?i:with|the\s+word|the\s+text|the\s+following)\b[^.\n]{0,60}?(?:\bonly\b|[\"'“”‘’]|\b[A-Z]{4,}\b)", re.UNICODE),
-    re.compile(r"\b(?:to|attention|note\s+to|message\s+for)\s+(?:the\s+|any\s+|all\s+)?(?:ai|assistant|chatbot|"
-               r"language\s+model|llm|model)s?\s*(?:reading|processing|summari[sz]ing|answering)?\b\s*[:,]", _F),
+    # output hijacks aimed at a model: "reply with PWNED", "respond only with 'X'", "answer every question with X"
+    re.compile(r"\b(?i:reply|respond|answer|say|output)\s+(?i:only\s+|just\s+|exactly\s+)?"
+               r"(?i:(?:to\s+)?(?:every|each|all|any)\s+(?:questions?|quer(?:y|ies)|requests?|users?)\s+)?"
+               r"(?i:with\s+)?(?i:(?:only\s+)?the\s+(?:word|text|phrase|string)\s*:?\s*)?\b[A-Z]{4,}\b", re.UNICODE),
+    re.compile(r"\b(?:reply|respond|answer|output|print|say|write)\s+(?:(?:only|just|exactly)\s+(?:with\s+)?|with\s+"
+               r"(?:only\s+|just\s+|exactly\s+)?)(?:the\s+(?:word|text|phrase|string)\s*:?\s*)?"
+               r"[\"“'‘][^\"”'’\n]{1,60}[\"”'’]", _F),
+    # addressing a model: "Note to the AI assistant:", "Dear AI,", "AI reading this document, ..."
+    re.compile(r"\b(?:note|message|instructions?|attention)\s+(?:to|for)\s+(?:the\s+|any\s+|all\s+)?"
+               r"(?:ai|llm|chatbot|assistant|language\s+model)s?(?:\s+(?:assistants?|models?|chatbots?))?\s*[:,]", _F),
+    re.compile(r"\b(?:dear|hey|hello)\s+(?:ai|assistant|chatbot|llm|language\s+model)\b", _F),
+    re.compile(r"\b(?:ai|llm|assistant|language\s+model)s?\s+(?:reading|processing|summari[sz]ing)\s+this\b", _F),
     re.compile(r"\bas\s+an\s+(?:ai|assistant|language\s+model)\b[^.\n]{0,40}\b(?:you|must|should|will)\b", _F),
     # chat-format control tokens and role headers spelled out in a document
     re.compile(r"<\|?(?:im_start|im_end|system|user|assistant|eot_id|start_header_id|end_of_turn)\|?>", _F),
@@ -47,7 +56,7 @@ _STRONG = [
     re.compile(r"^\s*#{2,}\s*(?:instruction|system|response)s?\s*:?\s*$", _F | re.MULTILINE),
 ]
 
-_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)|\n", re.UNICODE)
+_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|(?=\n)|$)", re.UNICODE)
 
 
 def instruction_spans(text: str) -> list[tuple[int, int]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from indexes import Chunk, Hit, RagError, SourceRecord
 from ingest import FileResult, IngestReport
+from rag.chat import Conversation
 from rag.config import Config, load_config
 from rag.engine import ABSTAIN_TEXT, RAG
 from rag.records import Answer, Citation
@@ -19,6 +20,7 @@ __all__ = [
     "Chunk",
     "Citation",
     "Config",
+    "Conversation",
     "FileResult",
     "Hit",
     "IngestReport",

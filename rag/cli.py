@@ -72,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     _model_args(p)
     retrieval_args(p)
     p.add_argument("--no-stream", action="store_true", help="print the answer only when complete")
+    p.add_argument("--explain", action="store_true",
+                   help="show the evidence decision, the packed prompt, tokens per part and what was left out")
 
     p = sub.add_parser("chat", help="interactive questions; /sources, /reset, /quit")
     p.add_argument("--index", metavar="DIR")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from indexes import RagError
@@ -79,68 +80,118 @@ def _print_report(report: IngestReport) -> None:
           f"in {report.seconds:.1f} s -> {report.index} (generation {report.generation})")
 
 
-def _print_sources(answer: Answer) -> None:
+def _print_sources(answer: Answer, *, heading: str = "Sources:") -> None:
     if not answer.citations:
         return
-    print("\nSources:")
+    print(f"\n{heading}")
     for c in answer.citations:
         mark = "cited" if c.cited else "inferred" if c.inferred else "retrieved"
         check = "" if not (c.cited or c.inferred) else " ✓" if c.verified else " (unverified)"
         print(f"  [{c.n}] {c.label()}  score {c.score:.2f}  {mark}{check}")
+        if c.quote:
+            quote = c.quote if len(c.quote) <= 200 else c.quote[:199] + "…"
+            print(f"      “{quote}”")
         print(f"      {c.file}")
+
+
+def _print_outcome(answer: Answer, shown: str) -> None:
+    """After the reply was shown (``shown``), say what became of it: kept, replaced by a quote, abstained."""
+    if answer.grounding == "quote":
+        print("\n(The model's answer above is not supported by the sources. The passage that best answers "
+              "the question:)")
+        print(answer.text)
+    elif answer.abstained and shown.strip() != answer.text:
+        print(answer.text)
+    for sentence in answer.unsupported:
+        print(f"  ⚠ not supported by the sources: “{sentence}”")
+    _print_sources(answer, heading="Closest sources (check them yourself):" if answer.abstained else "Sources:")
 
 
 def cmd_ask(args: argparse.Namespace, settings: dict[str, Any]) -> int:
     with _open(settings) as rag:
+        plan = rag.prepare(args.question)
+        if args.explain and not args.json:
+            from rag.explain import explain_lines
+
+            print("\n".join(explain_lines(plan)), end="\n\n")
         if args.json or args.no_stream:
-            answer = rag.ask(args.question)
+            answer = _finish(rag.generate(plan))
             if args.json:
-                emit_json(answer.to_json())
+                data = answer.to_json()
+                if args.explain:
+                    from rag.explain import explain_json
+
+                    data["explain"] = explain_json(plan)
+                emit_json(data)
                 return 0
-            print(answer.text)
+            shown = answer.model_text or answer.text
+            print(shown)
         else:
-            answer = _stream_to_stdout(rag, args.question)
-    _print_sources(answer)
+            answer, shown = _stream_to_stdout(rag.generate(plan))
+    _print_outcome(answer, shown)
     return 0
 
 
-def _stream_to_stdout(rag: RAG, question: str) -> Answer:
+def _finish(items: Iterator[str | Answer]) -> Answer:
     answer: Answer | None = None
-    for item in rag.stream(question):
+    for item in items:
+        if isinstance(item, Answer):
+            answer = item
+    assert answer is not None  # every stream ends with an Answer
+    return answer
+
+
+def _stream_to_stdout(items: Iterator[str | Answer]) -> tuple[Answer, str]:
+    answer: Answer | None = None
+    shown: list[str] = []
+    for item in items:
         if isinstance(item, Answer):
             answer = item
         else:
+            shown.append(item)
             sys.stdout.write(item)
             sys.stdout.flush()
     print()
     assert answer is not None
-    return answer
+    return answer, "".join(shown)
+
+
+CHAT_HELP = "Ask about your documents; follow-ups may refer to the previous question. Commands: /sources, /reset, /quit"
 
 
 def cmd_chat(args: argparse.Namespace, settings: dict[str, Any]) -> int:
-    last: Answer | None = None
     with _open(settings) as rag:
-        print("Ask about your documents. Commands: /sources, /reset, /quit")
+        conversation = rag.chat()
+        print(CHAT_HELP)
         while True:
             try:
                 line = input("> ").strip()
             except EOFError:
                 print()
                 return 0
-            if line in ("/quit", "/exit"):
+            if line in ("/quit", "/exit", "/q"):
                 return 0
             if line == "/reset":
-                last = None
-                print("(conversation reset)")
+                conversation.reset()
+                print("(conversation reset: the next question stands alone)")
                 continue
             if line == "/sources":
-                if last is not None:
-                    _print_sources(last)
+                if conversation.last is None:
+                    print("(no answer yet)")
+                else:
+                    _print_sources(conversation.last)
+                continue
+            if line.startswith("/"):
+                print(f"unknown command {line}; {CHAT_HELP}")
                 continue
             if not line:
                 continue
             try:
-                last = _stream_to_stdout(rag, line)
+                query = conversation.rewrite(line)
+                if query != line:
+                    print(f"(searching for: {query})")
+                answer, shown = _stream_to_stdout(conversation.stream(line))
+                _print_outcome(answer, shown)
             except RagError as exc:
                 print(f"rag: error: {exc.message}", file=sys.stderr)
 

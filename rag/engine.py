@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from indexes import (
     DEFAULT_EMBEDDER,
@@ -30,20 +30,19 @@ from indexes import (
     load_embedder,
 )
 from ingest import ChunkerSettings, IngestOptions, IngestReport, Progress, ingest_paths
-from rag.citations import build_citations
+from rag.abstention import calibration_for
+from rag.answering import ABSTAIN_TEXT, Plan, answer_stream, make_plan
 from rag.config import Config, load_config, load_passwords
-from rag.generation import Generator
-from rag.prompting import PackedPrompt, pack_prompt
+from rag.generation import Generator, Message
 from rag.records import Answer
 from rag.retrieval import RetrievalSettings, Retriever
+
+if TYPE_CHECKING:
+    from rag.chat import Conversation
 
 __all__ = ["ABSTAIN_TEXT", "RAG"]
 
 log = logging.getLogger(__name__)
-
-ABSTAIN_TEXT = "The documents don't answer this."
-# A small model that starts writing a new source block or question has finished its answer.
-ANSWER_STOPS = ("\nSources:", "\nQuestion:", "\n\n[")
 
 
 class RAG:
@@ -55,6 +54,7 @@ class RAG:
         self.directory = config.index_dir().resolve()
         self._embedder = embedder
         self._generator = generator
+        self._owns_generator = generator is None  # an injected generator belongs to the caller
         self._index: Index | None = None
 
     @classmethod
@@ -113,7 +113,7 @@ class RAG:
         if self._index is not None:
             self._index.close()
             self._index = None
-        if self._generator is not None:
+        if self._generator is not None and self._owns_generator:
             self._generator.close()
             self._generator = None
 
@@ -177,49 +177,55 @@ class RAG:
     def _retriever(self) -> Retriever:
         return Retriever(self.index, self.embedder, RetrievalSettings.from_config(self.config))
 
-    def prepare(self, question: str, k: int | None = None, *, mode: str | None = None,
-                where: str | None = None) -> tuple[PackedPrompt, float]:
-        """Retrieve and pack; returns the prompt and the retrieval time in ms."""
+    def prepare(self, question: str, k: int | None = None, *, mode: str | None = None, where: str | None = None,
+                history: Sequence[Message] = (), query: str | None = None) -> Plan:
+        """Retrieve, rank sentences, score the evidence and pack the prompt, without generating.
+
+        ``query`` is what retrieval searches for (default: the question); ``history`` are earlier
+        conversation turns, packed in whatever room the sources leave.
+        """
         _require_text(question)
         retriever = self._retriever()  # loads models outside the timing
+        generator = self.generator
         started = time.perf_counter()
-        hits = retriever.search(question, k or self.config.top_k, mode=mode, where=where)
+        hits = retriever.search(query or question, k or self.config.top_k, mode=mode, where=where)
         retrieve_ms = (time.perf_counter() - started) * 1000
-        return pack_prompt(question, hits, self.generator, self.config.max_answer_tokens), retrieve_ms
+        calibration = calibration_for(self.embedder.name, self.config.abstain_threshold, question)
+        return make_plan(question, query or question, hits, embedder=self.embedder, generator=generator,
+                         answer_tokens=self.config.max_answer_tokens, calibration=calibration,
+                         retrieve_ms=retrieve_ms, history=history)
 
-    def stream(self, question: str, k: int | None = None, *, mode: str | None = None,
-               where: str | None = None) -> Iterator[str | Answer]:
-        """Yield the answer's text as it is generated, then the finished ``Answer``."""
-        packed, retrieve_ms = self.prepare(question, k, mode=mode, where=where)
-        started = time.perf_counter() - retrieve_ms / 1000
-        timings = {"retrieve_ms": retrieve_ms}
-        if not packed.hits:
-            yield ABSTAIN_TEXT
-            timings["total_ms"] = (time.perf_counter() - started) * 1000
-            yield Answer(ABSTAIN_TEXT, (), abstained=True, timings=timings, question=question)
-            return
-        pieces: list[str] = []
-        for piece in self.generator.stream(packed.messages, max_tokens=self.config.max_answer_tokens,
-                                           temperature=self.config.temperature, stop=ANSWER_STOPS):
-            if not pieces:
-                timings["first_token_ms"] = (time.perf_counter() - started) * 1000
-            pieces.append(piece)
-            yield piece
-        text = "".join(pieces).strip()
-        timings["total_ms"] = (time.perf_counter() - started) * 1000
-        citations = build_citations(text, packed.hits)
-        abstained = not text or text.rstrip(".").lower().startswith(ABSTAIN_TEXT.rstrip(".").lower())
-        yield Answer(text or ABSTAIN_TEXT, citations, abstained=abstained, timings=timings, question=question)
+    def stream(self, question: str, k: int | None = None, *, mode: str | None = None, where: str | None = None,
+               history: Sequence[Message] = (), query: str | None = None) -> Iterator[str | Answer]:
+        """Yield the answer's text as it is generated, then the finished ``Answer``.
 
-    def ask(self, question: str, k: int | None = None, *, mode: str | None = None,
-            where: str | None = None) -> Answer:
+        The pieces are the model's reply; the ``Answer`` says what became of it (``grounding``):
+        kept, replaced by the best source sentence when no source supports it, or an abstention.
+        """
+        yield from self.generate(self.prepare(question, k, mode=mode, where=where, history=history, query=query))
+
+    def generate(self, plan: Plan) -> Iterator[str | Answer]:
+        """Run the model on a prepared ``plan`` (see ``prepare``): pieces of the reply, then the ``Answer``."""
+        # Timings count from the start of retrieval (models were loaded before it).
+        started = time.perf_counter() - (plan.retrieve_ms + plan.plan_ms) / 1000
+        yield from answer_stream(plan, self.generator, max_tokens=self.config.max_answer_tokens,
+                                 temperature=self.config.temperature, started=started)
+
+    def ask(self, question: str, k: int | None = None, *, mode: str | None = None, where: str | None = None,
+            history: Sequence[Message] = (), query: str | None = None) -> Answer:
         """Answer ``question`` from the documents, with citations."""
         answer: Answer | None = None
-        for item in self.stream(question, k, mode=mode, where=where):
+        for item in self.stream(question, k, mode=mode, where=where, history=history, query=query):
             if isinstance(item, Answer):
                 answer = item
         assert answer is not None  # stream always ends with an Answer
         return answer
+
+    def chat(self, **options: Any) -> Conversation:
+        """A conversation: follow-up questions are rewritten for retrieval, history kept in the budget."""
+        from rag.chat import Conversation
+
+        return Conversation(self, **options)
 
 
 def _require_text(question: str) -> None:

@@ -158,8 +158,10 @@ class LlamaCppGenerator:
         except ImportError as exc:  # pragma: no cover - a dependency of the project
             raise ModelError("llama-cpp-python is missing: pip install llama-cpp-python") from exc
         try:
-            llm = Llama(model_path=str(self.model_path), n_ctx=n_ctx, n_threads=n_threads, n_gpu_layers=n_gpu_layers,
-                        seed=seed, verbose=False, logits_all=False)
+            # n_threads also sets the prompt-evaluation threads (llama.cpp would use every core there):
+            # threads that wait on each other stall badly when the cores are shared with other work.
+            llm = Llama(model_path=str(self.model_path), n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads,
+                        n_gpu_layers=n_gpu_layers, seed=seed, verbose=False, logits_all=False)
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelError(f"llama.cpp could not load {self.model_path}: {exc}") from exc
         self._llm: Llama | None = llm

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from indexes import Hit
+
 __all__ = ["Answer", "Citation"]
 
 
@@ -39,19 +41,41 @@ class Citation:
 
 @dataclass(frozen=True)
 class Answer:
-    """A grounded answer: text with ``[n]`` markers, the sources behind it, timings in ms."""
+    """A grounded answer: text with ``[n]`` markers, the sources behind it, timings in ms.
+
+    ``grounding`` says where ``text`` comes from: ``"model"`` (the model's reply, at
+    least one sentence of it supported by the sources), ``"quote"`` (the model's reply
+    was supported by no source, so the answer is the source sentence that best answers
+    the question; the reply is kept in ``model_text``) or ``"abstained"``.
+    ``unsupported`` lists the answer's sentences that no source supports.
+    ``evidence`` is the retrieval evidence score the abstention threshold is applied to.
+    ``query`` is the text retrieval searched for when it differs from the question
+    (a rewritten follow-up in a conversation). ``hits`` are the retrieved chunks.
+    """
 
     text: str
     citations: tuple[Citation, ...]
     abstained: bool = False
     timings: dict[str, float] = field(default_factory=dict)
     question: str = ""
+    grounding: str = "model"
+    model_text: str = ""
+    unsupported: tuple[str, ...] = ()
+    evidence: float | None = None
+    query: str | None = None
+    hits: tuple[Hit, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def cited(self) -> tuple[Citation, ...]:
         return tuple(c for c in self.citations if c.cited or c.inferred)
 
     def to_json(self) -> dict[str, Any]:
-        return {"question": self.question, "answer": self.text, "abstained": self.abstained,
-                "citations": [c.to_json() for c in self.citations],
-                "timings": {k: round(v, 1) for k, v in self.timings.items()}}
+        data: dict[str, Any] = {
+            "question": self.question, "answer": self.text, "abstained": self.abstained,
+            "grounding": self.grounding, "model_answer": self.model_text, "unsupported": list(self.unsupported),
+            "evidence": None if self.evidence is None else round(self.evidence, 4),
+            "citations": [c.to_json() for c in self.citations],
+            "timings": {k: round(v, 1) for k, v in self.timings.items()}}
+        if self.query is not None:
+            data["query"] = self.query
+        return data

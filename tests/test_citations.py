@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from indexes import Chunk, Hit
-from rag.citations import build_citations, cited_numbers, support
+from rag.citations import (
+    build_citations,
+    check_sentences,
+    cited_numbers,
+    content_words,
+    drop_invalid_markers,
+    split_sentences,
+    support,
+)
 
 
 def _hit(n: int, text: str, page: int | None = 1) -> Hit:
@@ -48,3 +56,56 @@ def test_uncited_answer_gets_inferred_best_source() -> None:
 def test_citation_order_follows_first_mention() -> None:
     citations = build_citations("Cats are fine [2]. The lease ends in 2031 [1].", HITS)
     assert [c.n for c in citations if c.cited] == [2, 1]
+
+
+def test_an_uncited_numbered_list_still_gets_its_inferred_source() -> None:
+    # "1." and "2." are in no source, so every source fails the number rule; words decide.
+    citations = build_citations("1. The tenant may keep a cat.\n2. Dogs are not allowed.", HITS)
+    inferred = [c for c in citations if c.inferred]
+    assert [c.n for c in inferred] == [2]
+
+
+def test_a_list_the_source_supports_is_verified_not_tripped_by_its_enumerators() -> None:
+    citations = build_citations("1. The tenant may keep a cat.\n2. Dogs are not allowed.", HITS)
+    assert [(c.n, c.verified) for c in citations if c.inferred] == [(2, True)]
+
+
+def test_out_of_range_markers_are_dropped_from_the_text_and_never_cited() -> None:
+    assert drop_invalid_markers("The lease ends in 2031 [7]. Dogs [2, 9] are banned [1; 4].", 3) == \
+        "The lease ends in 2031. Dogs [2] are banned [1]."
+    citations = build_citations("The lease ends in 2031 [7].", HITS)
+    assert not any(c.cited for c in citations)
+
+
+def test_each_sentence_is_checked_against_the_sources_it_cites() -> None:
+    checks = check_sentences("The lease ends in 2031 [1]. Dogs are welcome [2]. Parking space 12 is free.", HITS)
+    assert [(c.cites, c.best, c.supported) for c in checks] == [((1,), 1, True), ((2,), 2, False), ((), 3, False)]
+    # A number the chunk lacks is never supported, whatever the words.
+    assert not check_sentences("The lease ends on 31 March 2032 [1].", HITS)[0].supported
+
+
+def test_a_marker_after_the_full_stop_belongs_to_its_sentence() -> None:
+    assert split_sentences("The lease ends in 2031. [1] Dogs are not allowed. [2]") == [
+        "The lease ends in 2031. [1]", "Dogs are not allowed. [2]"]
+    citations = build_citations("The lease ends in 2031. [1]", HITS)
+    assert citations[0].n == 1 and citations[0].cited and citations[0].verified
+
+
+def test_headings_are_their_own_sentences_and_wrapped_lines_are_not() -> None:
+    text = "How documents are split\nEvery page is split into chunks of at most 200 tokens, with an overlap of\n32 tokens."
+    assert split_sentences(text) == ["How documents are split",
+                                     "Every page is split into chunks of at most 200 tokens, with an overlap of 32 tokens."]
+
+
+def test_words_match_by_stem_numbers_by_value_and_cjk_by_bigram() -> None:
+    assert support("The lighthouse flashed every 7.5 seconds.", "Its lantern flashes white every 7.5 seconds.") < 1.0
+    assert support("The lantern flashes.", "Its lanterns flash white.") == 1.0
+    assert support("It was 1,000 euros.", "The fee was 1000 euros.") == 1.0
+    assert content_words("北京大学") == {"北京", "京大", "大学"}
+    assert support("北京大学", "他在北京大学学习。") == 1.0 and support("上海大学", "他在北京大学学习。") < 1.0
+
+
+def test_quote_is_the_cited_chunks_sentence_closest_to_the_claim() -> None:
+    hit = _hit(1, "Rent is paid monthly. The lease ends on 31 March 2031. Pets need consent.")
+    (citation,) = build_citations("It ends in March 2031 [1].", [hit])
+    assert citation.quote == "The lease ends on 31 March 2031."

@@ -93,8 +93,13 @@ def test_stream_yields_text_then_the_same_answer_deterministically(built: tuple[
     items = list(rag.stream("How tall is the Kestrel Point tower?"))
     *pieces, answer = items
     assert pieces and all(isinstance(p, str) for p in pieces) and isinstance(answer, Answer)
-    assert "".join(pieces).strip() == answer.text
-    assert rag.ask("How tall is the Kestrel Point tower?").text == answer.text  # temperature 0
+    # The pieces are the model's reply; the answer is that reply, or the best source sentence if no
+    # source supports the reply (grounding "quote"). Either way it is the tower's height, cited.
+    assert "".join(pieces).strip() == answer.model_text
+    assert answer.grounding in ("model", "quote") and "31" in answer.text
+    assert [Path(c.file).name for c in answer.cited] == ["harbor-lighthouse.md"] and answer.cited[0].verified
+    again = rag.ask("How tall is the Kestrel Point tower?")  # temperature 0
+    assert (again.text, again.model_text) == (answer.text, answer.model_text)
 
 
 def test_cli_ask_json_with_default_models(built: tuple[RAG, Any]) -> None:

@@ -1,0 +1,179 @@
+"""From retrieved chunks to a checked answer: plan, generate, verify, fall back, abstain.
+
+1. **Plan** (no model): rank the sentences of the retrieved chunks against the
+   question (``rag.excerpts``), score the evidence (``rag.abstention``), and, unless
+   the evidence is below the threshold, pack one prompt of excerpts
+   (``rag.prompting``).
+2. **Generate** once, greedy by default, through a guard that ends the reply at its
+   first line break (the prompt asks for one sentence; what a small model writes
+   after it is a new "source" or "question") and when it starts repeating itself.
+3. **Check**: a reply that says the documents don't answer is an abstention. Every
+   other sentence is checked against the sources (``rag.citations``). When no
+   sentence of the reply is supported by any source, the reply is not shown as the
+   answer: the source sentence that best answers the question is, quoted with its
+   citation, and ``grounding`` says so (the reply stays in ``model_text``). When
+   some sentences are supported, the reply stands and the others are listed as
+   unsupported.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from indexes import Embedder, Hit
+from rag.abstention import Calibration, Evidence, evidence_for, is_refusal, overrules_refusal, should_abstain
+from rag.citations import build_citations, check_sentences, drop_invalid_markers
+from rag.excerpts import Sentence, excerpt, rank_sentences
+from rag.generation import Generator, Message
+from rag.prompting import PackedPrompt, pack_prompt
+from rag.records import Answer
+
+__all__ = ["ABSTAIN_TEXT", "ANSWER_STOPS", "SENTENCES_PER_SOURCE", "Plan", "answer_stream", "guard_reply",
+           "make_plan"]
+
+ABSTAIN_TEXT = "The documents don't answer this."
+# A small model that starts writing a new source block or question has finished its answer.
+ANSWER_STOPS = ("\nSources:", "\nSource:", "\nQuestion:", "\n[", '\n"""')
+SENTENCES_PER_SOURCE = 2
+MIN_QUOTE_WORDS = 4
+_LEAD = re.compile(r"^\s*(?:answer\s*:|the answer is\s*:?)\s*", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything decided before the model runs (what ``rag ask --explain`` shows)."""
+
+    question: str
+    query: str                       # what retrieval searched for
+    hits: tuple[Hit, ...]            # retrieved, best first
+    sentences: tuple[Sentence, ...]  # their sentences, best first
+    evidence: Evidence
+    calibration: Calibration | None  # the thresholds applied (None: abstain only on the model's word)
+    abstain: bool                    # decided before generation: no hits or evidence below threshold
+    packed: PackedPrompt | None      # None when abstaining before generation
+    retrieve_ms: float
+    plan_ms: float
+
+    @property
+    def threshold(self) -> float | None:
+        return self.calibration.threshold if self.calibration is not None else None
+
+
+def make_plan(question: str, query: str, hits: Sequence[Hit], *, embedder: Embedder | None, generator: Generator,
+              answer_tokens: int, calibration: Calibration | None, retrieve_ms: float,
+              history: Sequence[Message] = (), per_source: int = SENTENCES_PER_SOURCE) -> Plan:
+    """Rank sentences, score evidence, decide on early abstention, pack the prompt."""
+    started = time.perf_counter()
+    sentences = rank_sentences(query, hits, embedder)
+    evidence = evidence_for(query, hits, sentences)
+    abstain = not hits or should_abstain(evidence, calibration.threshold if calibration is not None else None)
+    packed = None
+    if not abstain:
+        excerpts = [excerpt(hit, sentences, rank, per_source) for rank, hit in enumerate(hits)]
+        packed = pack_prompt(question, hits, generator, answer_tokens, excerpts=excerpts, history=history)
+        abstain = not packed.hits
+    return Plan(question, query, tuple(hits), tuple(sentences), evidence, calibration, abstain, packed, retrieve_ms,
+                (time.perf_counter() - started) * 1000)
+
+
+def guard_reply(pieces: Iterable[str], *, window: int = 24) -> Iterator[str]:
+    """Pass pieces through until the reply's first line break after some text, or until it loops
+    (a sentence repeated, or its last ``window`` characters already seen twice)."""
+    text = ""
+    for piece in pieces:
+        candidate = text + piece
+        first = len(candidate) - len(candidate.lstrip())  # where the reply's text begins
+        newline = candidate.find("\n", first) if first < len(candidate) else -1
+        if newline >= 0:
+            if newline > len(text):
+                yield candidate[len(text):newline]
+            return
+        text = candidate
+        yield piece
+        tail = text[-window:]
+        if len(text) > 3 * window and text.count(tail) >= 3:
+            return
+        sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
+        if len(sentences) >= 3 and sentences[-2] in sentences[:-2]:
+            return
+
+
+def _without_repeats(text: str) -> str:
+    """The text with sentences it already said removed (what the loop guard let through)."""
+    kept: list[str] = []
+    for sentence in re.split(r"(?<=[.!?])\s+", text):
+        if sentence.strip() and sentence.strip() not in kept:
+            kept.append(sentence.strip())
+    return " ".join(kept)
+
+
+def _quotable(sentences: Iterable[Sentence]) -> list[Sentence]:
+    """Sentences worth quoting, best first: a heading ("## Visiting") says nothing on its own."""
+    ordered = list(sentences)
+    return [s for s in ordered if len(s.text.split()) >= MIN_QUOTE_WORDS] + \
+        [s for s in ordered if len(s.text.split()) < MIN_QUOTE_WORDS]
+
+
+def _closest_quotes(sentences: Sequence[Sentence]) -> dict[int, str]:
+    """Each retrieved chunk's best sentence for the question, by 1-based source number."""
+    quotes: dict[int, str] = {}
+    for s in _quotable(sentences):
+        quotes.setdefault(s.source + 1, s.text)
+    return quotes
+
+
+def answer_stream(plan: Plan, generator: Generator, *, max_tokens: int, temperature: float,
+                  started: float) -> Iterator[str | Answer]:
+    """Generate from ``plan`` and yield the reply's pieces, then the checked ``Answer``.
+
+    ``started`` is the ``time.perf_counter()`` at which the question arrived.
+    """
+    timings = {"retrieve_ms": plan.retrieve_ms}
+    quotes = _closest_quotes(plan.sentences)
+    query = plan.query if plan.query != plan.question else None
+
+    def abstention(model_text: str = "") -> Answer:
+        timings["total_ms"] = (time.perf_counter() - started) * 1000
+        citations = build_citations("", plan.hits, quotes=quotes)
+        return Answer(ABSTAIN_TEXT, citations, abstained=True, timings=timings, question=plan.question,
+                      grounding="abstained", model_text=model_text, evidence=plan.evidence.score, query=query,
+                      hits=plan.hits)
+
+    if plan.abstain or plan.packed is None:
+        yield ABSTAIN_TEXT
+        yield abstention()
+        return
+    packed = plan.packed
+    pieces: list[str] = []
+    raw = generator.stream(packed.messages, max_tokens=max_tokens, temperature=temperature, stop=ANSWER_STOPS)
+    for piece in guard_reply(raw):
+        if not pieces:
+            timings["first_token_ms"] = (time.perf_counter() - started) * 1000
+        pieces.append(piece)
+        yield piece
+    if hasattr(raw, "close"):
+        raw.close()  # stop llama.cpp when the guard ended the reply early
+    model_text = "".join(pieces).strip()
+    text = _without_repeats(drop_invalid_markers(_LEAD.sub("", model_text), len(packed.hits)))
+    refused = bool(text) and is_refusal(text)
+    if refused and not overrules_refusal(plan.evidence, plan.calibration):
+        yield abstention(model_text)
+        return
+    checks = check_sentences(text, packed.hits)
+    grounding = "model"
+    if refused or not any(c.supported for c in checks):
+        best = next((s for s in _quotable(plan.sentences) if s.source < len(packed.hits)), None)
+        if best is None:
+            yield abstention(model_text)
+            return
+        body, end = (best.text[:-1], best.text[-1]) if best.text[-1:] in ".!?。" else (best.text, "")
+        text, grounding = f"{body} [{best.source + 1}]{end}", "quote"
+        checks = check_sentences(text, packed.hits)
+    timings["total_ms"] = (time.perf_counter() - started) * 1000
+    citations = build_citations(text, packed.hits, quotes=quotes)
+    yield Answer(text, citations, abstained=False, timings=timings, question=plan.question, grounding=grounding,
+                 model_text=model_text, unsupported=tuple(c.text for c in checks if not c.supported),
+                 evidence=plan.evidence.score, query=query, hits=plan.hits)

@@ -1,0 +1,77 @@
+"""The abstention decision: evidence scores, the threshold, refusals, calibration."""
+
+from __future__ import annotations
+
+import pytest
+
+from indexes import DEFAULT_EMBEDDER, Chunk, Hit
+from rag.abstention import (
+    EVIDENCE_THRESHOLD,
+    LEXICAL_WEIGHT,
+    Evidence,
+    calibrate_threshold,
+    evidence_for,
+    is_refusal,
+    lexical_overlap,
+    should_abstain,
+    threshold_for,
+)
+from rag.excerpts import Sentence
+
+
+def _hit(text: str, rank: int = 0) -> Hit:
+    return Hit(Chunk(f"c{rank}", f"/d/{rank}.txt", None, text, 0, len(text)), 1.0 - rank / 10)
+
+
+def test_lexical_overlap_counts_the_questions_words_and_numbers_found() -> None:
+    assert lexical_overlap("When was the Kestrel tower lit?", "The Kestrel tower was first lit in 1887.") == 1.0
+    assert lexical_overlap("When was the Kestrel tower lit in 1887?", "The Kestrel tower was lit in 1890.") == 0.75
+    assert lexical_overlap("Who won the 2018 World Cup?", "Tides are high in March.") == 0.0
+    assert lexical_overlap("the of and", "anything") == 0.0
+
+
+def test_evidence_takes_the_best_sentence_similarity_and_chunk_overlap_of_the_top_three() -> None:
+    hits = [_hit("Rent is paid monthly.", 0), _hit("The lease ends in 2031.", 1), _hit("Cats are fine.", 2),
+            _hit("The lease ends when the tenant leaves.", 3)]
+    sentences = [Sentence(0, 0, "Rent is paid monthly.", 0, 0.2), Sentence(1, 0, "The lease ends in 2031.", 2, 0.7),
+                 Sentence(3, 0, "The lease ends when the tenant leaves.", 2, 0.95)]
+    evidence = evidence_for("When does the lease end?", hits, sentences)
+    assert evidence.similarity == 0.7  # rank 3 is beyond the evidence depth
+    assert evidence.overlap == 1.0
+    assert evidence.score == pytest.approx(0.7 + LEXICAL_WEIGHT * 1.0)
+    assert evidence_for("anything", [], []) == Evidence(0.0, 0.0)
+
+
+def test_threshold_decision() -> None:
+    assert should_abstain(Evidence(0.2, 0.1), 0.5) and not should_abstain(Evidence(0.6, 0.0), 0.5)
+    assert not should_abstain(Evidence(0.0, 0.0), None)  # no threshold: only the model's refusal abstains
+    assert threshold_for(DEFAULT_EMBEDDER, None) == EVIDENCE_THRESHOLD
+    assert threshold_for("hash-embedder", None) is None  # an uncalibrated similarity scale
+    assert threshold_for("hash-embedder", 0.7) == 0.7 and threshold_for(DEFAULT_EMBEDDER, 0) is None
+
+
+@pytest.mark.parametrize("text", [
+    "The documents don't answer this.", "The documents do not answer this question.",
+    "The sources do not mention the height of the tower.", "The context does not say who won.",
+    "The information provided does not specify the date.", "I cannot find that in the documents.",
+    "This is not mentioned in the sources.", "There is no information about the 2018 World Cup in the sources."])
+def test_refusals_are_recognised(text: str) -> None:
+    assert is_refusal(text)
+
+
+@pytest.mark.parametrize("text", [
+    "The tower is 31 metres tall [1].", "Charter schools do not require certified teachers [2].",
+    "The lease does not allow dogs.", "No dogs are allowed inside the tower."])
+def test_answers_are_not_refusals(text: str) -> None:
+    assert not is_refusal(text)
+
+
+def test_calibration_picks_the_lowest_threshold_reaching_the_target() -> None:
+    negatives = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
+    positives = [0.55, 0.85, 0.95, 1.2, 1.3]
+    threshold, abstain, false = calibrate_threshold(positives, negatives, target=0.9)
+    assert 0.9 < threshold <= 0.9001 and abstain == 0.9 and false == 0.4
+    threshold, abstain, _ = calibrate_threshold(positives, negatives, target=0.5)
+    assert 0.5 < threshold <= 0.5001 and abstain == 0.5
+    with pytest.raises(ValueError):
+        calibrate_threshold(positives, [], 0.9)

@@ -1,0 +1,144 @@
+"""The answer path with fakes: verification, the quote fallback, abstention, the reply guard, --explain."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from indexes import HashEmbedder
+from rag import ABSTAIN_TEXT, RAG
+from rag.answering import guard_reply
+from rag.cli import main
+from rag.generation import EchoGenerator, Message
+
+LIGHTHOUSE = "harbor-lighthouse.md"
+
+
+def _source_number(messages: Sequence[Message], name: str) -> int:
+    match = re.search(rf"\[(\d+)\] {re.escape(name)}", messages[-1][1])
+    assert match, f"{name} not among the sources"
+    return int(match.group(1))
+
+
+def _about_lighthouse(template: str) -> Callable[[Sequence[Message]], str]:
+    """A reply citing the lighthouse notes by whatever number the prompt gave them."""
+    return lambda messages: template.format(n=_source_number(messages, LIGHTHOUSE))
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory: pytest.TempPathFactory, sample_dir: Path) -> Path:
+    directory = tmp_path_factory.mktemp("answering") / "idx"
+    with RAG.open(directory, create=True, embedder=HashEmbedder(), workers=0) as rag:
+        assert rag.ingest([sample_dir]).exit_code == 0
+    return directory
+
+
+@pytest.fixture
+def ask(index_dir: Path) -> Iterator[Callable[..., tuple[RAG, EchoGenerator]]]:
+    opened: list[RAG] = []
+
+    def make(reply: str | Callable[[Sequence[Message]], str], **settings: object) -> tuple[RAG, EchoGenerator]:
+        generator = EchoGenerator(reply)
+        rag = RAG.open(index_dir, embedder=HashEmbedder(), generator=generator, **settings)
+        opened.append(rag)
+        return rag, generator
+
+    yield make
+    for rag in opened:
+        rag.close()
+
+
+QUESTION = "How tall is the Kestrel Point tower?"
+
+
+def test_a_supported_reply_is_the_answer_with_a_verified_citation(ask: Callable[..., tuple[RAG, EchoGenerator]]) -> None:
+    rag, _ = ask(_about_lighthouse("The Kestrel Point tower is 31 metres tall [{n}]."))
+    answer = rag.ask(QUESTION)
+    assert answer.grounding == "model" and not answer.abstained and answer.unsupported == ()
+    assert answer.text == answer.model_text and "31 metres" in answer.text
+    (cited,) = [c for c in answer.citations if c.cited]
+    assert cited.file.endswith(LIGHTHOUSE) and cited.verified
+    assert cited.quote == "The Kestrel Point tower is 31 metres tall and was first lit on 14 March 1887."
+
+
+def test_an_unsupported_reply_is_replaced_by_the_best_source_sentence(
+        ask: Callable[..., tuple[RAG, EchoGenerator]]) -> None:
+    rag, _ = ask("The tower is 95 metres tall and made of glass.")
+    answer = rag.ask(QUESTION)
+    assert answer.grounding == "quote" and answer.model_text == "The tower is 95 metres tall and made of glass."
+    assert answer.text.startswith("The Kestrel Point tower is 31 metres tall") and not answer.abstained
+    (cited,) = [c for c in answer.citations if c.cited]
+    assert cited.file.endswith(LIGHTHOUSE) and cited.verified and f"[{cited.n}]" in answer.text
+
+
+def test_unsupported_sentences_of_a_partly_supported_reply_are_flagged(
+        ask: Callable[..., tuple[RAG, EchoGenerator]]) -> None:
+    rag, _ = ask(_about_lighthouse("The Kestrel Point tower is 31 metres tall [{n}]. Aliens painted it green."))
+    answer = rag.ask(QUESTION)
+    assert answer.grounding == "model" and answer.unsupported == ("Aliens painted it green.",)
+    assert next(c for c in answer.citations if c.cited).verified  # the sentence that cites it is supported
+
+
+def test_out_of_range_markers_are_dropped(ask: Callable[..., tuple[RAG, EchoGenerator]]) -> None:
+    rag, _ = ask(_about_lighthouse("The Kestrel Point tower is 31 metres tall [{n}][9]."))
+    answer = rag.ask(QUESTION)
+    assert "[9]" not in answer.text and answer.model_text.endswith("[9].")
+
+
+def test_the_models_own_refusal_is_an_abstention_with_the_closest_sources(
+        ask: Callable[..., tuple[RAG, EchoGenerator]]) -> None:
+    rag, _ = ask("The sources do not mention the tower's height.")
+    answer = rag.ask(QUESTION)
+    assert answer.abstained and answer.grounding == "abstained" and answer.text == ABSTAIN_TEXT
+    assert answer.citations and not any(c.cited or c.inferred for c in answer.citations)
+    assert all(c.quote for c in answer.citations)
+
+
+def test_weak_evidence_abstains_without_calling_the_model(ask: Callable[..., tuple[RAG, EchoGenerator]]) -> None:
+    rag, generator = ask("should never be generated", abstain_threshold=5.0)
+    answer = rag.ask(QUESTION)
+    assert answer.abstained and answer.text == ABSTAIN_TEXT and generator.calls == []
+    assert answer.evidence is not None and answer.evidence < 5.0
+    assert len(answer.citations) == 5 and answer.citations[0].quote  # the closest sources, to check by hand
+    assert set(answer.timings) == {"retrieve_ms", "total_ms"}
+
+
+def test_stream_yields_the_reply_then_the_checked_answer(ask: Callable[..., tuple[RAG, EchoGenerator]]) -> None:
+    rag, _ = ask("The tower is 95 metres tall.\nSource: [1] something else")
+    *pieces, answer = list(rag.stream(QUESTION))
+    assert "".join(str(p) for p in pieces).strip() == answer.model_text == "The tower is 95 metres tall."
+    assert answer.grounding == "quote"
+
+
+def test_reply_guard_stops_at_the_first_line_break_and_on_loops() -> None:
+    assert "".join(guard_reply([" The", " tower", " is 31 m", " tall [1].\nSource", ": x"])) == " The tower is 31 m tall [1]."
+    assert "".join(guard_reply(["\n", " The", " answer."])) == "\n The answer."  # leading breaks are kept
+    looping = "".join(guard_reply(["It is big. "] * 50))
+    assert looping.count("It is big.") <= 3
+    assert len("".join(guard_reply(["la "] * 500))) < 120
+
+
+def test_cli_ask_explain_shows_prompt_parts_and_decision(index_dir: Path, capsys: pytest.CaptureFixture[str],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import rag.generation
+
+    monkeypatch.setattr(rag.generation, "LlamaCppGenerator",
+                        lambda *a, **k: EchoGenerator("The tower is 95 metres tall and made of glass."))
+    code = main(["--embedder", "hash", "ask", QUESTION, "--index", str(index_dir), "--explain", "--top-k", "3"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "decision:  answer (no evidence threshold for this embedder" in out
+    assert re.search(r"^\s+\d+  rules and question$", out, re.M) and re.search(r"^\s+\d+  \[1\] ", out, re.M)
+    assert "<system>" in out and "Question: How tall is the Kestrel Point tower?" in out
+    assert "not supported by the sources" in out and "Kestrel Point tower is 31 metres tall" in out
+
+    code = main(["--embedder", "hash", "ask", QUESTION, "--index", str(index_dir), "--explain", "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert data["grounding"] == "quote" and data["model_answer"].startswith("The tower is 95")
+    explain = data["explain"]
+    assert explain["prompt"]["tokens"] == sum(p["tokens"] for p in explain["prompt"]["parts"])
+    assert explain["prompt"]["messages"][0]["role"] == "system" and explain["retrieved"] == 5

@@ -24,7 +24,16 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from indexes import Embedder, Hit
-from rag.abstention import Calibration, Evidence, evidence_for, is_refusal, overrules_refusal, should_abstain
+from rag.abstention import (
+    CALIBRATED,
+    Calibration,
+    Evidence,
+    evidence_for,
+    is_refusal,
+    overrules_refusal,
+    script_of,
+    should_abstain,
+)
 from rag.citations import build_citations, check_sentences, drop_invalid_markers
 from rag.excerpts import Sentence, excerpt, rank_sentences
 from rag.generation import Generator, Message
@@ -38,7 +47,7 @@ ABSTAIN_TEXT = "The documents don't answer this."
 # A small model that starts writing a new source block or question has finished its answer.
 ANSWER_STOPS = ("\nSources:", "\nSource:", "\nQuestion:", "\n[", '\n"""')
 SENTENCES_PER_SOURCE = 2
-MIN_QUOTE_WORDS = 4
+MIN_QUOTE_WORDS = 3
 _LEAD = re.compile(r"^\s*(?:answer\s*:|the answer is\s*:?)\s*", re.IGNORECASE)
 
 
@@ -68,7 +77,8 @@ def make_plan(question: str, query: str, hits: Sequence[Hit], *, embedder: Embed
     """Rank sentences, score evidence, decide on early abstention, pack the prompt."""
     started = time.perf_counter()
     sentences = rank_sentences(query, hits, embedder)
-    evidence = evidence_for(query, hits, sentences)
+    weight = (calibration or CALIBRATED[script_of(query)]).weight
+    evidence = evidence_for(query, hits, sentences, weight)
     abstain = not hits or should_abstain(evidence, calibration.threshold if calibration is not None else None)
     packed = None
     if not abstain:
@@ -110,11 +120,16 @@ def _without_repeats(text: str) -> str:
     return " ".join(kept)
 
 
+def _is_statement(sentence: Sentence) -> bool:
+    """A sentence that says something: not a heading ("How documents are split", "## Visiting")."""
+    words = len(sentence.text.split())
+    return words >= MIN_QUOTE_WORDS and (sentence.text.rstrip()[-1:] in ".!?。！？" or words >= 12)
+
+
 def _quotable(sentences: Iterable[Sentence]) -> list[Sentence]:
-    """Sentences worth quoting, best first: a heading ("## Visiting") says nothing on its own."""
+    """Sentences worth quoting, best first; headings only when nothing else is left."""
     ordered = list(sentences)
-    return [s for s in ordered if len(s.text.split()) >= MIN_QUOTE_WORDS] + \
-        [s for s in ordered if len(s.text.split()) < MIN_QUOTE_WORDS]
+    return [s for s in ordered if _is_statement(s)] + [s for s in ordered if not _is_statement(s)]
 
 
 def _closest_quotes(sentences: Sequence[Sentence]) -> dict[int, str]:

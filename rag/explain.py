@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from rag.abstention import LEXICAL_WEIGHT
 from rag.answering import Plan
 from rag.excerpts import GAP
 from rag.prompting import source_label
@@ -26,7 +25,8 @@ def explain_json(plan: Plan) -> dict[str, Any]:
     data: dict[str, Any] = {
         "query": plan.query, "retrieved": len(plan.hits), "retrieve_ms": round(plan.retrieve_ms, 1),
         "evidence": {"score": round(plan.evidence.score, 4), "similarity": round(plan.evidence.similarity, 4),
-                     "overlap": round(plan.evidence.overlap, 4), "threshold": plan.threshold,
+                     "overlap": round(plan.evidence.overlap, 4), "weight": plan.evidence.weight,
+                     "threshold": plan.threshold,
                      "overrules_refusal_from": plan.calibration.strong if plan.calibration else None},
         "decision": _decision(plan), "prompt": None}
     if packed is not None:
@@ -57,7 +57,7 @@ def explain_lines(plan: Plan) -> list[str]:
     e = plan.evidence
     lines = [f"query:     {plan.query}",
              f"retrieved: {len(plan.hits)} chunks in {plan.retrieve_ms:.0f} ms",
-             f"evidence:  {e.score:.3f} = similarity {e.similarity:.3f} + {LEXICAL_WEIGHT} x word overlap {e.overlap:.3f}",
+             f"evidence:  {e.score:.3f} = similarity {e.similarity:.3f} + {e.weight} x word overlap {e.overlap:.3f}",
              f"decision:  {_decision(plan)}"]
     packed = plan.packed
     if packed is None:

@@ -372,7 +372,8 @@ def _thresholds(embedder_name: str, configured: float | None) -> dict[str, Any] 
     if configured is not None or embedder_name != DEFAULT_EMBEDDER:
         calibration = calibration_for(embedder_name, configured)
         return None if calibration is None else {"all": calibration.threshold}
-    return {script: {"threshold": c.threshold, "strong": c.strong} for script, c in CALIBRATED.items()}
+    return {script: {"weight": c.weight, "threshold": c.threshold, "strong": c.strong}
+            for script, c in CALIBRATED.items()}
 
 
 def evaluate_qa(path: str | Path, *, sample: int | None = None, seed: int = 0, negatives: bool = True,

@@ -6,13 +6,17 @@ import pytest
 
 from indexes import DEFAULT_EMBEDDER, Chunk, Hit
 from rag.abstention import (
+    CALIBRATED,
     EVIDENCE_THRESHOLD,
-    LEXICAL_WEIGHT,
+    Calibration,
     Evidence,
     calibrate_threshold,
+    calibration_for,
     evidence_for,
     is_refusal,
     lexical_overlap,
+    overrules_refusal,
+    script_of,
     should_abstain,
     threshold_for,
 )
@@ -38,8 +42,9 @@ def test_evidence_takes_the_best_sentence_similarity_and_chunk_overlap_of_the_to
     evidence = evidence_for("When does the lease end?", hits, sentences)
     assert evidence.similarity == 0.7  # rank 3 is beyond the evidence depth
     assert evidence.overlap == 1.0
-    assert evidence.score == pytest.approx(0.7 + LEXICAL_WEIGHT * 1.0)
-    assert evidence_for("anything", [], []) == Evidence(0.0, 0.0)
+    assert evidence.score == pytest.approx(0.7 + CALIBRATED["latin"].weight * 1.0)
+    assert evidence_for("When does the lease end?", hits, sentences, weight=2.0).score == pytest.approx(2.7)
+    assert evidence_for("anything", [], []).score == 0.0
 
 
 def test_threshold_decision() -> None:
@@ -75,3 +80,20 @@ def test_calibration_picks_the_lowest_threshold_reaching_the_target() -> None:
     assert 0.5 < threshold <= 0.5001 and abstain == 0.5
     with pytest.raises(ValueError):
         calibrate_threshold(positives, [], 0.9)
+
+
+def test_the_calibration_follows_the_questions_script() -> None:
+    assert script_of("How tall is the tower?") == "latin" and script_of("Wie hoch ist der Turm?") == "latin"
+    assert script_of("灯塔有多高？") == "cjk" and script_of("Kestrel Point 灯塔有多高？") == "cjk"
+    assert calibration_for(DEFAULT_EMBEDDER, None, "灯塔有多高？") == CALIBRATED["cjk"]
+    assert calibration_for(DEFAULT_EMBEDDER, None, "How tall?") == CALIBRATED["latin"]
+    assert calibration_for(DEFAULT_EMBEDDER, 0.6, "灯塔有多高？") == Calibration(CALIBRATED["cjk"].weight, 0.6, None)
+    assert calibration_for("hash-embedder", None, "How tall?") is None
+
+
+def test_only_strong_evidence_overrules_the_models_refusal() -> None:
+    calibration = Calibration(0.5, 0.5, 1.0)
+    assert overrules_refusal(Evidence(0.8, 0.5, 0.5), calibration) and calibration.score(Evidence(0.8, 0.5)) == 1.05
+    assert not overrules_refusal(Evidence(0.6, 0.0), calibration)
+    assert not overrules_refusal(Evidence(2.0, 1.0), Calibration(0.5, 0.5, None))
+    assert not overrules_refusal(Evidence(2.0, 1.0), None)

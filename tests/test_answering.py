@@ -142,3 +142,17 @@ def test_cli_ask_explain_shows_prompt_parts_and_decision(index_dir: Path, capsys
     explain = data["explain"]
     assert explain["prompt"]["tokens"] == sum(p["tokens"] for p in explain["prompt"]["parts"])
     assert explain["prompt"]["messages"][0]["role"] == "system" and explain["retrieved"] == 5
+
+
+def test_strong_evidence_overrules_a_refusal_with_the_best_sentence(ask: Callable[..., tuple[RAG, EchoGenerator]],
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import rag.engine
+    from rag.abstention import Calibration
+
+    monkeypatch.setattr(rag.engine, "calibration_for", lambda *a: Calibration(weight=0.75, threshold=0.01, strong=0.02))
+    rag_, _ = ask("The documents don't answer this.")
+    answer = rag_.ask(QUESTION)
+    assert not answer.abstained and answer.grounding == "quote" and answer.model_text.startswith("The documents")
+    assert answer.text.startswith("The Kestrel Point tower is 31 metres tall")
+    monkeypatch.setattr(rag.engine, "calibration_for", lambda *a: Calibration(weight=0.75, threshold=0.01, strong=50.0))
+    assert rag_.ask(QUESTION).abstained

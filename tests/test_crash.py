@@ -8,6 +8,7 @@ must finish the job.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -51,6 +52,34 @@ def _start_writer(index: Path, corpus: Path) -> subprocess.Popen[str]:
                             stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(Path.cwd())})
 
 
+def _wait_for_lock(index_dir: Path, proc: subprocess.Popen[str], timeout: float = 60.0) -> None:
+    """Return once ``proc`` holds the write lock (or has already exited)."""
+    deadline = time.monotonic() + timeout
+    lock = index_dir / "write.lock"
+    while proc.poll() is None and time.monotonic() < deadline:
+        try:
+            if lock.read_text(encoding="utf-8").strip() == str(proc.pid):
+                return
+        except OSError:
+            pass
+        time.sleep(0.005)
+
+
+def _generation(index_dir: Path) -> int:
+    try:
+        return int(json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))["generation"])
+    except (OSError, ValueError, KeyError):
+        return -1
+
+
+def _wait_for_commit(index_dir: Path, proc: subprocess.Popen[str], timeout: float = 60.0) -> None:
+    """Return once ``proc`` has committed a generation (or has already exited)."""
+    start = _generation(index_dir)
+    deadline = time.monotonic() + timeout
+    while proc.poll() is None and time.monotonic() < deadline and _generation(index_dir) <= start:
+        time.sleep(0.005)
+
+
 def _assert_healthy(index_dir: Path) -> int:
     with Index.open(index_dir) as index:
         assert index.check() == []
@@ -68,9 +97,15 @@ def test_kill_at_many_points_then_resume(tmp_path: Path) -> None:
         expected_chunks = len(ref)
     index_dir = tmp_path / "idx"
     seen_partial = False
-    for delay in (0.3, 0.6, 0.9, 1.3, 1.8, 2.5):
+    # The first kill lands as soon as the writer holds the lock (before it commits anything);
+    # the others count from its first commit, so that a slow start on a loaded machine
+    # (imports, loading the tokenizer) does not push every kill past the end of the job.
+    for delay in (None, 0.0, 0.05, 0.2, 0.5, 1.0):
         proc = _start_writer(index_dir, corpus)
-        time.sleep(delay)
+        _wait_for_lock(index_dir, proc)
+        if delay is not None:
+            _wait_for_commit(index_dir, proc)
+            time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
         proc.wait(30)
         if (index_dir / "manifest.json").exists():

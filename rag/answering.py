@@ -34,7 +34,7 @@ from rag.abstention import (
     script_of,
     should_abstain,
 )
-from rag.citations import build_citations, check_sentences, drop_invalid_markers
+from rag.citations import build_citations, check_sentences, content_words, drop_invalid_markers
 from rag.excerpts import Sentence, excerpt, rank_sentences
 from rag.generation import Generator, Message
 from rag.prompting import PackedPrompt, pack_prompt
@@ -49,6 +49,9 @@ ANSWER_STOPS = ("\nSources:", "\nSource:", "\nQuestion:", "\n[", '\n"""')
 SENTENCES_PER_SOURCE = 2
 MIN_QUOTE_WORDS = 3
 _LEAD = re.compile(r"^\s*(?:answer\s*:|the answer is\s*:?)\s*", re.IGNORECASE)
+_MARKERS = re.compile(r"\[\d+(?:\s*[,;]\s*\d+)*\]")
+_WORDS = re.compile(r"\w+", re.UNICODE)
+MIN_COPY_WORDS = 3
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,34 @@ def _closest_quotes(sentences: Sequence[Sentence]) -> dict[int, str]:
     return quotes
 
 
+def cut_short(reply: str, question: str, sentences: Iterable[Sentence]) -> Sentence | None:
+    """The source sentence whose opening words ``reply`` copies, when the copy stops before the
+    question's own terms that the sentence goes on to hold; else None.
+
+    A small model copies the start of the right sentence and stops too early: asked which exit
+    code rag ingest returns *when some files fail*, it answers "The exit code of rag ingest is 0"
+    from "The exit code of rag ingest is 0 when every readable file was ingested, 2 when some
+    files failed ...". Every word of that reply is in the source, so it passes the support check,
+    yet it answers another part of the sentence than the one asked about. The whole sentence,
+    which holds the reply, answers instead."""
+    words = _WORDS.findall(_MARKERS.sub(" ", reply).lower())
+    if len(words) < MIN_COPY_WORDS:
+        return None
+    wanted = content_words(question) - content_words(reply)
+    for sentence in sentences:
+        source_words = _WORDS.findall(sentence.text.lower())
+        if len(source_words) > len(words) and source_words[:len(words)] == words:
+            return sentence if wanted & content_words(sentence.text) else None
+    return None
+
+
+def _quoted(sentence: Sentence) -> str:
+    """A source sentence as an answer, cited: ``Text [n].``"""
+    text = sentence.text
+    body, end = (text[:-1], text[-1]) if text[-1:] in ".!?。" else (text, "")
+    return f"{body} [{sentence.source + 1}]{end}"
+
+
 def answer_stream(plan: Plan, generator: Generator, *, max_tokens: int, temperature: float,
                   started: float) -> Iterator[str | Answer]:
     """Generate from ``plan`` and yield the reply's pieces, then the checked ``Answer``.
@@ -179,13 +210,16 @@ def answer_stream(plan: Plan, generator: Generator, *, max_tokens: int, temperat
         return
     checks = check_sentences(text, packed.hits)
     grounding = "model"
+    packed_sentences = [s for s in plan.sentences if s.source < len(packed.hits)]
     if refused or not any(c.supported for c in checks):
-        best = next((s for s in _quotable(plan.sentences) if s.source < len(packed.hits)), None)
+        best = next(iter(_quotable(packed_sentences)), None)
         if best is None:
             yield abstention(model_text)
             return
-        body, end = (best.text[:-1], best.text[-1]) if best.text[-1:] in ".!?。" else (best.text, "")
-        text, grounding = f"{body} [{best.source + 1}]{end}", "quote"
+        text, grounding = _quoted(best), "quote"
+        checks = check_sentences(text, packed.hits)
+    elif (copied := cut_short(text, plan.query, packed_sentences)) is not None:
+        text, grounding = _quoted(copied), "quote"
         checks = check_sentences(text, packed.hits)
     timings["total_ms"] = (time.perf_counter() - started) * 1000
     citations = build_citations(text, packed.hits, quotes=quotes)

@@ -97,7 +97,7 @@ def _print_sources(answer: Answer, *, heading: str = "Sources:") -> None:
 def _print_outcome(answer: Answer, shown: str) -> None:
     """After the reply was shown (``shown``), say what became of it: kept, replaced by a quote, abstained."""
     if answer.grounding == "quote":
-        print("\n(The model's answer above is not supported by the sources. The passage that best answers "
+        print("\n(The sources do not bear out the model's answer above. The passage that best answers "
               "the question:)")
         print(answer.text)
     elif answer.abstained and shown.strip() != answer.text:

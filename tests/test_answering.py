@@ -11,8 +11,9 @@ import pytest
 
 from indexes import HashEmbedder
 from rag import ABSTAIN_TEXT, RAG
-from rag.answering import guard_reply
+from rag.answering import cut_short, guard_reply
 from rag.cli import main
+from rag.excerpts import Sentence
 from rag.generation import EchoGenerator, Message
 
 LIGHTHOUSE = "harbor-lighthouse.md"
@@ -75,6 +76,31 @@ def test_an_unsupported_reply_is_replaced_by_the_best_source_sentence(
     assert cited.file.endswith(LIGHTHOUSE) and cited.verified and f"[{cited.n}]" in answer.text
 
 
+def test_a_reply_that_copies_a_sentence_but_stops_before_the_asked_part_gives_the_whole_sentence(
+        ask: Callable[..., tuple[RAG, EchoGenerator]]) -> None:
+    rag, _ = ask(_about_lighthouse("The Kestrel Point tower is 31 metres tall [{n}]."))
+    answer = rag.ask("When was the Kestrel Point tower first lit?")
+    assert answer.grounding == "quote" and answer.model_text.startswith("The Kestrel Point tower is 31 metres tall")
+    assert answer.text.startswith("The Kestrel Point tower is 31 metres tall and was first lit on 14 March 1887 [")
+    (cited,) = [c for c in answer.citations if c.cited]
+    assert cited.file.endswith(LIGHTHOUSE) and cited.verified
+    # The same copy answers a question about what it holds, and an extracted span is kept as it is.
+    assert rag.ask(QUESTION).grounding == "model"
+    rag, _ = ask(_about_lighthouse("It was first lit on 14 March 1887 [{n}]."))
+    assert rag.ask("When was the Kestrel Point tower first lit?").grounding == "model"
+
+
+def test_cut_short_needs_a_copied_opening_that_leaves_out_the_questions_terms() -> None:
+    sentence = Sentence(0, 0, "The exit code of rag ingest is 0 when every readable file was ingested, "
+                              "2 when some files failed.", 3, 0.5)
+    question = "Which exit code does rag ingest return when some files fail?"
+    assert cut_short("The exit code of rag ingest is 0 [1].", question, [sentence]) is sentence
+    assert cut_short("The exit code of rag ingest is 2 when some files failed.", question, [sentence]) is None
+    assert cut_short("It is 2 [1].", question, [sentence]) is None            # not a copy of the opening
+    assert cut_short("The exit", question, [sentence]) is None                # too short to call a copy
+    assert cut_short("The exit code of rag ingest is 0", "What is the exit code of rag ingest?", [sentence]) is None
+
+
 def test_unsupported_sentences_of_a_partly_supported_reply_are_flagged(
         ask: Callable[..., tuple[RAG, EchoGenerator]]) -> None:
     rag, _ = ask(_about_lighthouse("The Kestrel Point tower is 31 metres tall [{n}]. Aliens painted it green."))
@@ -134,7 +160,7 @@ def test_cli_ask_explain_shows_prompt_parts_and_decision(index_dir: Path, capsys
     assert "decision:  answer (no evidence threshold for this embedder" in out
     assert re.search(r"^\s+\d+  rules and question$", out, re.M) and re.search(r"^\s+\d+  \[1\] ", out, re.M)
     assert "<system>" in out and "Question: How tall is the Kestrel Point tower?" in out
-    assert "not supported by the sources" in out and "Kestrel Point tower is 31 metres tall" in out
+    assert "do not bear out the model's answer" in out and "Kestrel Point tower is 31 metres tall" in out
 
     code = main(["--embedder", "hash", "ask", QUESTION, "--index", str(index_dir), "--explain", "--json"])
     data = json.loads(capsys.readouterr().out)

@@ -30,15 +30,16 @@ def _cited(answer: Any) -> list[tuple[str, int | None]]:
     return [(Path(c.file).name, c.page) for c in answer.cited]
 
 
-@pytest.mark.parametrize(("question", "page"), [
-    ("Which exit code does rag ingest return when some files fail?", ("user-guide.pdf", 3)),
-    ("How many tokens of overlap are there between neighbouring chunks?", ("user-guide.pdf", 5)),
-    ("What is the speed limit inside the Kestrel Point harbour?", ("tide-table.html", None)),
+@pytest.mark.parametrize(("question", "page", "fact"), [
+    ("Which exit code does rag ingest return when some files fail?", ("user-guide.pdf", 3), "2 when some files failed"),
+    ("How many tokens of overlap are there between neighbouring chunks?", ("user-guide.pdf", 5), "32 tokens"),
+    ("What is the speed limit inside the Kestrel Point harbour?", ("tide-table.html", None), "5 knots"),
 ])
 def test_an_answerable_question_cites_the_right_page_verified(rag: RAG, question: str,
-                                                               page: tuple[str, int | None]) -> None:
+                                                               page: tuple[str, int | None], fact: str) -> None:
     answer = rag.ask(question)
     assert not answer.abstained and answer.grounding in ("model", "quote")
+    assert fact in answer.text, answer  # the model's words or, when they fall short, the source's
     assert _cited(answer)[0] == page, answer
     quote = answer.cited[0].quote
     assert answer.cited[0].verified and any(quote in " ".join(h.chunk.text.split()) for h in answer.hits)

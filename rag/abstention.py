@@ -78,9 +78,6 @@ class Calibration:
     threshold: float
     strong: float | None
 
-    def score(self, evidence: Evidence) -> float:
-        return evidence.similarity + self.weight * evidence.overlap
-
 
 # Measured as the module docstring says (README, "How answers are made"):
 #   latin (English): abstains on 0.920 of negatives, false abstention 0.020; German check 0.903 / 0.077

@@ -50,8 +50,13 @@ SENTENCES_PER_SOURCE = 2
 MIN_QUOTE_WORDS = 3
 _LEAD = re.compile(r"^\s*(?:answer\s*:|the answer is\s*:?)\s*", re.IGNORECASE)
 _MARKERS = re.compile(r"\[\d+(?:\s*[,;]\s*\d+)*\]")
-_WORDS = re.compile(r"\w+", re.UNICODE)
-MIN_COPY_WORDS = 3
+_CJK_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+# Words, with each CJK character a token of its own (Chinese and Japanese leave no spaces).
+_TOKENS = re.compile(rf"[{_CJK_CHARS}]|[^\W{_CJK_CHARS}]+", re.UNICODE)
+_CJK_CHAR = re.compile(f"[{_CJK_CHARS}]")
+_ENDS = ".!?。！？"
+MIN_COPY_WORDS = 3      # a copied opening shorter than this is not called a copy ...
+MIN_COPY_CJK_CHARS = 6  # ... nor one of fewer CJK characters
 
 
 @dataclass(frozen=True)
@@ -123,10 +128,22 @@ def _without_repeats(text: str) -> str:
     return " ".join(kept)
 
 
+def _tokens(text: str) -> list[str]:
+    """Lower-cased words of ``text`` without citation markers, each CJK character a token."""
+    return _TOKENS.findall(_MARKERS.sub(" ", text).lower())
+
+
+def _is_cjk(token: str) -> bool:
+    return len(token) == 1 and _CJK_CHAR.match(token) is not None
+
+
 def _is_statement(sentence: Sentence) -> bool:
-    """A sentence that says something: not a heading ("How documents are split", "## Visiting")."""
-    words = len(sentence.text.split())
-    return words >= MIN_QUOTE_WORDS and (sentence.text.rstrip()[-1:] in ".!?。！？" or words >= 12)
+    """A sentence that says something: not a heading ("How documents are split", "## Visiting").
+    Two CJK characters count as one word."""
+    tokens = _tokens(sentence.text)
+    cjk = sum(1 for t in tokens if _is_cjk(t))
+    words = len(tokens) - cjk + cjk // 2
+    return words >= MIN_QUOTE_WORDS and (sentence.text.rstrip()[-1:] in _ENDS or words >= 12)
 
 
 def _quotable(sentences: Iterable[Sentence]) -> list[Sentence]:
@@ -153,21 +170,25 @@ def cut_short(reply: str, question: str, sentences: Iterable[Sentence]) -> Sente
     files failed ...". Every word of that reply is in the source, so it passes the support check,
     yet it answers another part of the sentence than the one asked about. The whole sentence,
     which holds the reply, answers instead."""
-    words = _WORDS.findall(_MARKERS.sub(" ", reply).lower())
-    if len(words) < MIN_COPY_WORDS:
+    words = _tokens(reply)
+    cjk = sum(1 for w in words if _is_cjk(w))
+    if len(words) - cjk < MIN_COPY_WORDS and cjk < MIN_COPY_CJK_CHARS:
         return None
     wanted = content_words(question) - content_words(reply)
+    if not wanted:
+        return None
     for sentence in sentences:
-        source_words = _WORDS.findall(sentence.text.lower())
-        if len(source_words) > len(words) and source_words[:len(words)] == words:
-            return sentence if wanted & content_words(sentence.text) else None
+        source_words = _tokens(sentence.text)
+        if (len(source_words) > len(words) and source_words[:len(words)] == words
+                and wanted & content_words(sentence.text)):
+            return sentence
     return None
 
 
 def _quoted(sentence: Sentence) -> str:
     """A source sentence as an answer, cited: ``Text [n].``"""
     text = sentence.text
-    body, end = (text[:-1], text[-1]) if text[-1:] in ".!?。" else (text, "")
+    body, end = (text[:-1], text[-1]) if text[-1:] in _ENDS else (text, "")
     return f"{body} [{sentence.source + 1}]{end}"
 
 
@@ -209,7 +230,7 @@ def answer_stream(plan: Plan, generator: Generator, *, max_tokens: int, temperat
         yield abstention(model_text)
         return
     checks = check_sentences(text, packed.hits)
-    grounding = "model"
+    grounding, reason = "model", ""
     packed_sentences = [s for s in plan.sentences if s.source < len(packed.hits)]
     if refused or not any(c.supported for c in checks):
         best = next(iter(_quotable(packed_sentences)), None)
@@ -217,12 +238,14 @@ def answer_stream(plan: Plan, generator: Generator, *, max_tokens: int, temperat
             yield abstention(model_text)
             return
         text, grounding = _quoted(best), "quote"
+        reason = "refusal_overruled" if refused else "unsupported"
         checks = check_sentences(text, packed.hits)
-    elif (copied := cut_short(text, plan.query, packed_sentences)) is not None:
-        text, grounding = _quoted(copied), "quote"
+    elif (copied := cut_short(text, plan.question, packed_sentences)) is not None:
+        # The question as asked: a rewritten follow-up carries earlier terms the reply need not hold.
+        text, grounding, reason = _quoted(copied), "quote", "cut_short"
         checks = check_sentences(text, packed.hits)
     timings["total_ms"] = (time.perf_counter() - started) * 1000
     citations = build_citations(text, packed.hits, quotes=quotes)
     yield Answer(text, citations, abstained=False, timings=timings, question=plan.question, grounding=grounding,
                  model_text=model_text, unsupported=tuple(c.text for c in checks if not c.supported),
-                 evidence=plan.evidence.score, query=query, hits=plan.hits)
+                 evidence=plan.evidence.score, query=query, hits=plan.hits, quote_reason=reason)

@@ -94,11 +94,18 @@ def _print_sources(answer: Answer, *, heading: str = "Sources:") -> None:
         print(f"      {c.file}")
 
 
+_QUOTE_NOTES = {
+    "unsupported": "No source supports the model's answer above. The passage that best answers the question:",
+    "refusal_overruled": "The model says the documents don't answer, but a passage matches the question closely:",
+    "cut_short": "The model's answer above stops short of the part of its source the question asks about. "
+                 "The whole passage:",
+}
+
+
 def _print_outcome(answer: Answer, shown: str) -> None:
     """After the reply was shown (``shown``), say what became of it: kept, replaced by a quote, abstained."""
     if answer.grounding == "quote":
-        print("\n(The sources do not bear out the model's answer above. The passage that best answers "
-              "the question:)")
+        print(f"\n({_QUOTE_NOTES.get(answer.quote_reason, _QUOTE_NOTES['unsupported'])})")
         print(answer.text)
     elif answer.abstained and shown.strip() != answer.text:
         print(answer.text)

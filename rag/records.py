@@ -44,9 +44,13 @@ class Answer:
     """A grounded answer: text with ``[n]`` markers, the sources behind it, timings in ms.
 
     ``grounding`` says where ``text`` comes from: ``"model"`` (the model's reply, at
-    least one sentence of it supported by the sources), ``"quote"`` (the model's reply
-    was supported by no source, so the answer is the source sentence that best answers
-    the question; the reply is kept in ``model_text``) or ``"abstained"``.
+    least one sentence of it supported by the sources), ``"quote"`` (a source sentence
+    quoted with its citation, the reply kept in ``model_text``) or ``"abstained"``.
+    ``quote_reason`` says why a quote replaced the reply: ``"unsupported"`` (no source
+    supports it; the best-ranked sentence is quoted), ``"refusal_overruled"`` (the model
+    said the documents don't answer, against strong evidence) or ``"cut_short"`` (the reply
+    copies the opening of a source sentence and stops before the asked part; that
+    sentence is quoted whole).
     ``unsupported`` lists the answer's sentences that no source supports.
     ``evidence`` is the retrieval evidence score the abstention threshold is applied to.
     ``query`` is the text retrieval searched for when it differs from the question
@@ -64,6 +68,7 @@ class Answer:
     evidence: float | None = None
     query: str | None = None
     hits: tuple[Hit, ...] = field(default=(), repr=False, compare=False)
+    quote_reason: str = ""
 
     @property
     def cited(self) -> tuple[Citation, ...]:
@@ -76,6 +81,8 @@ class Answer:
             "evidence": None if self.evidence is None else round(self.evidence, 4),
             "citations": [c.to_json() for c in self.citations],
             "timings": {k: round(v, 1) for k, v in self.timings.items()}}
+        if self.quote_reason:
+            data["quote_reason"] = self.quote_reason
         if self.query is not None:
             data["query"] = self.query
         return data

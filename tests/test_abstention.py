@@ -93,7 +93,7 @@ def test_the_calibration_follows_the_questions_script() -> None:
 
 def test_only_strong_evidence_overrules_the_models_refusal() -> None:
     calibration = Calibration(0.5, 0.5, 1.0)
-    assert overrules_refusal(Evidence(0.8, 0.5, 0.5), calibration) and calibration.score(Evidence(0.8, 0.5)) == 1.05
+    assert overrules_refusal(Evidence(0.8, 0.5, 0.5), calibration) and Evidence(0.8, 0.5, 0.5).score == 1.05
     assert not overrules_refusal(Evidence(0.6, 0.0), calibration)
     assert not overrules_refusal(Evidence(2.0, 1.0), Calibration(0.5, 0.5, None))
     assert not overrules_refusal(Evidence(2.0, 1.0), None)

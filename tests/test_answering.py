@@ -71,6 +71,7 @@ def test_an_unsupported_reply_is_replaced_by_the_best_source_sentence(
     rag, _ = ask("The tower is 95 metres tall and made of glass.")
     answer = rag.ask(QUESTION)
     assert answer.grounding == "quote" and answer.model_text == "The tower is 95 metres tall and made of glass."
+    assert answer.quote_reason == "unsupported"
     assert answer.text.startswith("The Kestrel Point tower is 31 metres tall") and not answer.abstained
     (cited,) = [c for c in answer.citations if c.cited]
     assert cited.file.endswith(LIGHTHOUSE) and cited.verified and f"[{cited.n}]" in answer.text
@@ -80,7 +81,9 @@ def test_a_reply_that_copies_a_sentence_but_stops_before_the_asked_part_gives_th
         ask: Callable[..., tuple[RAG, EchoGenerator]]) -> None:
     rag, _ = ask(_about_lighthouse("The Kestrel Point tower is 31 metres tall [{n}]."))
     answer = rag.ask("When was the Kestrel Point tower first lit?")
-    assert answer.grounding == "quote" and answer.model_text.startswith("The Kestrel Point tower is 31 metres tall")
+    assert answer.grounding == "quote" and answer.quote_reason == "cut_short"
+    assert answer.model_text.startswith("The Kestrel Point tower is 31 metres tall")
+    assert answer.to_json()["quote_reason"] == "cut_short"
     assert answer.text.startswith("The Kestrel Point tower is 31 metres tall and was first lit on 14 March 1887 [")
     (cited,) = [c for c in answer.citations if c.cited]
     assert cited.file.endswith(LIGHTHOUSE) and cited.verified
@@ -99,6 +102,16 @@ def test_cut_short_needs_a_copied_opening_that_leaves_out_the_questions_terms() 
     assert cut_short("It is 2 [1].", question, [sentence]) is None            # not a copy of the opening
     assert cut_short("The exit", question, [sentence]) is None                # too short to call a copy
     assert cut_short("The exit code of rag ingest is 0", "What is the exit code of rag ingest?", [sentence]) is None
+    # A cut-off copy of the same opening ranked higher (a chunk break inside the sentence) does not hide it.
+    fragment = Sentence(0, 1, "The exit code of rag ingest is 0 when every", 3, 0.6)
+    assert cut_short("The exit code of rag ingest is 0.", question, [fragment, sentence]) is sentence
+    # Citation markers in the source are not words of it.
+    marked = Sentence(1, 0, "The exit code [3] of rag ingest is 0 when all went well, 2 when some files failed.", 3, 0.5)
+    assert cut_short("The exit code of rag ingest is 0 [2].", question, [marked]) is marked
+    # Chinese: characters are the units, and six of them make a copy.
+    chinese = Sentence(0, 0, "灯塔高三十一米，于一八八七年三月十四日首次点亮。", 2, 0.5)
+    assert cut_short("灯塔高三十一米 [1]。", "灯塔何时首次点亮？", [chinese]) is chinese
+    assert cut_short("灯塔高 [1]。", "灯塔何时首次点亮？", [chinese]) is None
 
 
 def test_unsupported_sentences_of_a_partly_supported_reply_are_flagged(
@@ -160,7 +173,7 @@ def test_cli_ask_explain_shows_prompt_parts_and_decision(index_dir: Path, capsys
     assert "decision:  answer (no evidence threshold for this embedder" in out
     assert re.search(r"^\s+\d+  rules and question$", out, re.M) and re.search(r"^\s+\d+  \[1\] ", out, re.M)
     assert "<system>" in out and "Question: How tall is the Kestrel Point tower?" in out
-    assert "do not bear out the model's answer" in out and "Kestrel Point tower is 31 metres tall" in out
+    assert "No source supports the model's answer above" in out and "Kestrel Point tower is 31 metres tall" in out
 
     code = main(["--embedder", "hash", "ask", QUESTION, "--index", str(index_dir), "--explain", "--json"])
     data = json.loads(capsys.readouterr().out)

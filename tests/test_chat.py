@@ -69,6 +69,19 @@ def test_conversation_rewrites_follow_ups_and_keeps_history(conversation: tuple[
     assert [role for role, _ in generator.calls[-1]] == ["system", "user"]
 
 
+def test_a_follow_up_answer_is_judged_against_the_question_as_asked(tmp_path: Path, sample_dir: Path) -> None:
+    """The rewritten query carries the earlier question's terms ("first lit"); a reply that answers the
+    follow-up from the opening of the sentence that also holds them is still the model's answer."""
+    generator = EchoGenerator("The Kestrel Point tower is 31 metres tall.")
+    with RAG.open(tmp_path / "idx", create=True, embedder=HashEmbedder(), generator=generator, workers=0) as rag:
+        rag.ingest([sample_dir])
+        chat = rag.chat()
+        assert chat.ask("When was the Kestrel Point tower first lit?").quote_reason == "cut_short"
+        follow_up = chat.ask("And how tall is it?")
+    assert follow_up.query is not None and "lit" in follow_up.query
+    assert follow_up.grounding == "model" and follow_up.text.startswith("The Kestrel Point tower is 31 metres tall")
+
+
 def test_abstained_turns_stay_out_of_the_models_history(tmp_path: Path, sample_dir: Path) -> None:
     generator = EchoGenerator(lambda m: "The documents don't answer this." if "World Cup" in m[-1][1] else "Fine.")
     with RAG.open(tmp_path / "idx", create=True, embedder=HashEmbedder(), generator=generator, workers=0) as rag:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -60,3 +62,16 @@ def real_generator() -> Iterator[object]:
     generator = LlamaCppGenerator(default_model_path(), n_ctx=4096)
     yield generator
     generator.close()
+
+
+@contextlib.contextmanager
+def ingested(directory: Path, folder: Path, embedder: Any, generator: Any) -> Iterator[Any]:
+    """A ``RAG`` over a new index at ``directory`` holding ``folder`` (every file ingested)."""
+    from rag import RAG
+
+    rag = RAG.open(directory, create=True, embedder=embedder, generator=generator, workers=0)
+    try:
+        assert rag.ingest([folder]).exit_code == 0
+        yield rag
+    finally:
+        rag.close()

@@ -13,17 +13,16 @@ import pytest
 
 from rag import ABSTAIN_TEXT, RAG
 
+from .conftest import ingested
+
 pytestmark = pytest.mark.model
 
 
 @pytest.fixture(scope="module")
 def rag(tmp_path_factory: pytest.TempPathFactory, sample_dir: Path, real_embedder: Any,
         real_generator: Any) -> Iterator[RAG]:
-    instance = RAG.open(tmp_path_factory.mktemp("answers") / "idx", create=True, embedder=real_embedder,
-                        generator=real_generator, workers=0)
-    assert instance.ingest([sample_dir]).exit_code == 0
-    yield instance
-    instance.close()
+    with ingested(tmp_path_factory.mktemp("answers") / "idx", sample_dir, real_embedder, real_generator) as instance:
+        yield instance
 
 
 def _cited(answer: Any) -> list[tuple[str, int | None]]:

@@ -19,7 +19,7 @@ from ingest.injection import looks_like_instructions
 from rag import RAG
 from rag.generation import EchoGenerator
 
-from .conftest import REPO, shared
+from .conftest import REPO, ingested, shared
 
 CORPUS = Path(__file__).parent / "data" / "injection"
 
@@ -84,11 +84,8 @@ def test_ingest_flags_the_files_and_the_prompt_never_carries_the_injection(corpu
 @pytest.fixture(scope="module")
 def real_rag(tmp_path_factory: pytest.TempPathFactory, corpus: Path, real_embedder: Any,
              real_generator: Any) -> Iterator[RAG]:
-    rag = RAG.open(tmp_path_factory.mktemp("injection") / "idx", create=True, embedder=real_embedder,
-                   generator=real_generator, workers=0)
-    assert rag.ingest([corpus]).exit_code == 0
-    yield rag
-    rag.close()
+    with ingested(tmp_path_factory.mktemp("injection") / "idx", corpus, real_embedder, real_generator) as rag:
+        yield rag
 
 
 @pytest.mark.model

@@ -40,7 +40,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from indexes import Hit
-from rag.citations import content_words, numbers
+from rag.citations import CJK_CHARS, content_words, numbers
 from rag.excerpts import Sentence
 
 __all__ = [
@@ -65,7 +65,7 @@ __all__ = [
 EVIDENCE_DEPTH = 3
 CALIBRATION_TARGET = 0.92   # share of negatives the threshold abstains on
 STRONG_TARGET = 0.99        # share of negatives below the evidence that overrules a refusal
-_CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_CJK_CHAR = re.compile(f"[{CJK_CHARS}]")
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from rag.abstention import (
     script_of,
     should_abstain,
 )
-from rag.citations import build_citations, check_sentences, content_words, drop_invalid_markers
+from rag.citations import CJK_CHARS, build_citations, check_sentences, content_words, drop_invalid_markers
 from rag.excerpts import Sentence, excerpt, rank_sentences
 from rag.generation import Generator, Message
 from rag.prompting import PackedPrompt, pack_prompt
@@ -50,13 +50,12 @@ SENTENCES_PER_SOURCE = 2
 MIN_QUOTE_WORDS = 3
 _LEAD = re.compile(r"^\s*(?:answer\s*:|the answer is\s*:?)\s*", re.IGNORECASE)
 _MARKERS = re.compile(r"\[\d+(?:\s*[,;]\s*\d+)*\]")
-_CJK_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 # Words, with each CJK character a token of its own (Chinese and Japanese leave no spaces).
-_TOKENS = re.compile(rf"[{_CJK_CHARS}]|[^\W{_CJK_CHARS}]+", re.UNICODE)
-_CJK_CHAR = re.compile(f"[{_CJK_CHARS}]")
+_TOKENS = re.compile(rf"[{CJK_CHARS}]|[^\W{CJK_CHARS}]+", re.UNICODE)
+_CJK_CHAR = re.compile(f"[{CJK_CHARS}]")
 _ENDS = ".!?。！？"
 MIN_COPY_WORDS = 3      # a copied opening shorter than this is not called a copy ...
-MIN_COPY_CJK_CHARS = 6  # ... nor one of fewer CJK characters
+MIN_COPYCJK_CHARS = 6  # ... nor one of fewer CJK characters
 
 
 @dataclass(frozen=True)
@@ -172,7 +171,7 @@ def cut_short(reply: str, question: str, sentences: Iterable[Sentence]) -> Sente
     which holds the reply, answers instead."""
     words = _tokens(reply)
     cjk = sum(1 for w in words if _is_cjk(w))
-    if len(words) - cjk < MIN_COPY_WORDS and cjk < MIN_COPY_CJK_CHARS:
+    if len(words) - cjk < MIN_COPY_WORDS and cjk < MIN_COPYCJK_CHARS:
         return None
     wanted = content_words(question) - content_words(reply)
     if not wanted:

@@ -22,6 +22,7 @@ from indexes import Hit
 from rag.records import Citation
 
 __all__ = [
+    "CJK_CHARS",
     "STOP_WORDS",
     "SUPPORT_THRESHOLD",
     "SentenceCheck",
@@ -43,7 +44,9 @@ _LIST_MARKER = re.compile(r"(?m)^\s*\d{1,2}[.)](?=\s)")
 # A short line without end punctuation followed by a capitalised line is a heading, not a wrapped sentence.
 _HEADING_BREAK = re.compile(r"(?m)^(#+ [^\n]*|[^\n.!?:;,]{1,60})\n(?=\s*[#A-Z0-9\u00C0-\u024F*-])")
 _LEADING_MARKERS = re.compile(r"(?:\[\d+(?:\s*[,;]\s*\d+)*\]\s*[.!?]?\s*)+")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
+# Kana, CJK ideographs, Hangul: scripts written without spaces between words.
+CJK_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_CJK = re.compile(f"[{CJK_CHARS}]+")
 _STOP = frozenset(
     "a an the and or but of to in on at by for with from as is are was were be been being it its this that "
     "these those there their they them he she his her we you your i not no yes do does did has have had "

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from indexes import ConfigError
+from rag.citations import CJK_CHARS
 
 __all__ = [
     "QADataset",
@@ -135,10 +136,11 @@ def write_articles(dataset: QADataset, directory: Path) -> list[Path]:
 _ARTICLES = frozenset("a an the".split())
 
 
+_CJK_CHAR = re.compile(f"[{CJK_CHARS}]")
+
+
 def _is_cjk(char: str) -> bool:
-    code = ord(char)
-    return (0x3040 <= code <= 0x30FF or 0x3400 <= code <= 0x4DBF or 0x4E00 <= code <= 0x9FFF
-            or 0xAC00 <= code <= 0xD7AF or 0xF900 <= code <= 0xFAFF)
+    return _CJK_CHAR.match(char) is not None
 
 
 def answer_tokens(text: str) -> list[str]:

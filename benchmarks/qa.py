@@ -3,12 +3,12 @@
     python benchmarks/qa.py [--langs en de zh] [--sample 200] [--seed 0] [--json]
     python benchmarks/qa.py --calibrate [--target 0.92] [--check-langs de] [--save FILE]
 
-The benchmark runs ``rag eval qa`` (``rag.qa_eval.evaluate_qa``) on
+The benchmark runs ``rag eval qa`` (``rag.evaluation.qa.evaluate_qa``) on
 ``random.Random(seed).sample(range(1190), sample)`` of each language's questions:
 every article indexed as one document, each question asked through ``RAG.ask``,
 and again against an index lacking its article (the abstention negatives).
 
-``--calibrate`` (re)derives the thresholds of ``rag.abstention`` on the questions
+``--calibrate`` (re)derives the thresholds of ``rag.answering.abstention`` on the questions
 *outside* the benchmark sample, without generating: English for Latin-script
 questions, Chinese for CJK ones. For each lexical weight it prints the threshold
 that abstains on ``--target`` of the negatives, the "strong" evidence above
@@ -27,8 +27,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rag.abstention import CALIBRATION_TARGET, STRONG_TARGET, calibrate_threshold
-from rag.qa_eval import collect_evidence, evaluate_qa
+from rag.answering.abstention import CALIBRATION_TARGET, STRONG_TARGET, calibrate_threshold
+from rag.evaluation.qa import collect_evidence, evaluate_qa
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "qa" / "xquad"
 TOTAL = 1190

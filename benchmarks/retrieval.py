@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from indexes import load_embedder
-from rag.evaluation import EvalData, build_corpus_index, eval_index_dir, evaluate, load_beir, load_squad
+from rag.evaluation.beir import EvalData, build_corpus_index, eval_index_dir, evaluate, load_beir, load_squad
 from rag.retrieval import RetrievalSettings
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

@@ -15,9 +15,13 @@ the chunks it adds. Nothing here is pickled: JSON and ``.npy`` (loaded with ``al
 Queries read the score matrix with numpy alone (a column sum per query term), so searching
 never imports bm25s or scipy; only building a generation does.
 
-Tokens: lower-cased words of two or more characters, English stop words dropped, Snowball
-stemmed (PyStemmer); runs of Chinese/Japanese characters, which have no spaces, become
-character bigrams. bm25s and PyStemmer are imported here and only when first needed.
+Tokens (``indexes.text.bm25_terms``): lower-cased words of two or more characters, English
+stop words dropped, Snowball stemmed (PyStemmer); runs of Chinese/Japanese characters, which
+have no spaces, and of Korean Hangul become character bigrams. Format 1 (before Hangul bigrams)
+is still read, and keeps reading Hangul as words, so its stored tokens and its queries agree.
+bm25s and PyStemmer are imported here and only when first needed.
+
+Over 300 lines on purpose: the token store, the score matrix and their file format change together.
 """
 
 from __future__ import annotations
@@ -25,7 +29,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import shutil
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -36,14 +39,13 @@ from typing import Any
 import numpy as np
 
 from indexes.errors import IndexFormatError
+from indexes.text import bm25_terms
 
 __all__ = ["Bm25Changes", "Bm25Index", "Bm25Settings", "Tokenizer"]
 
-FORMAT = 1
+FORMAT = 2
+READABLE_FORMATS = (1, 2)  # 1: Hangul read as words
 _SETTINGS = "settings.json"
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_TOKEN = re.compile(rf"[{_CJK}]+|[^\W{_CJK}]{{2,}}", re.UNICODE)
-_IS_CJK = re.compile(rf"[{_CJK}]")
 _Matrix = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
@@ -56,6 +58,7 @@ class Bm25Settings:
     k1: float = 1.5
     b: float = 0.75
     method: str = "lucene"
+    hangul: bool = True               # Hangul as character bigrams (False in format-1 indexes)
 
 
 class Tokenizer:
@@ -89,13 +92,7 @@ class Tokenizer:
         return frozenset(words)
 
     def __call__(self, text: str) -> list[str]:
-        words: list[str] = []
-        for match in _TOKEN.finditer(text.lower()):
-            token = match.group()
-            if _IS_CJK.match(token):
-                words.extend(token[i:i + 2] for i in range(max(1, len(token) - 1)))
-            elif token not in self.stopwords:
-                words.append(token)
+        words = bm25_terms(text, self.stopwords, hangul=self.settings.hangul)
         return list(self._stem(words)) if self._stem is not None else words
 
 
@@ -221,10 +218,10 @@ class Bm25Index:
             raise FileNotFoundError(directory)
         try:
             meta = json.loads((directory / _SETTINGS).read_text(encoding="utf-8"))
-            if meta.get("format") != FORMAT:
+            if meta.get("format") not in READABLE_FORMATS:
                 raise IndexFormatError(f"{directory}: BM25 format {meta.get('format')} is not supported "
-                                       f"(expects {FORMAT}); rebuild the index with `rag ingest` into a new --index")
-            settings = Bm25Settings(**meta["settings"])
+                                       f"(reads {READABLE_FORMATS}); rebuild the index with `rag ingest` into a new --index")
+            settings = Bm25Settings(**{"hangul": meta["format"] >= 2, **meta["settings"]})
             ids = np.load(directory / "doc_ids.npy", allow_pickle=False)
             tokens = offsets = None
             if with_tokens:

@@ -1,5 +1,4 @@
-"""Turn the bytes of a text-like file into ``str`` without crashing and without
-silently corrupting it.
+"""Turn the bytes of a text-like file into ``str`` without crashing and without silently corrupting it.
 
 Order of decisions (first match wins):
 

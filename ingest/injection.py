@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import re
 
+from indexes.text import sentence_spans
+
 __all__ = ["instruction_spans", "looks_like_instructions"]
 
 _F = re.IGNORECASE | re.UNICODE
@@ -56,7 +58,6 @@ _STRONG = [
     re.compile(r"^\s*#{2,}\s*(?:instruction|system|response)s?\s*:?\s*$", _F | re.MULTILINE),
 ]
 
-_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|(?=\n)|$)", re.UNICODE)
 
 
 def instruction_spans(text: str) -> list[tuple[int, int]]:
@@ -66,13 +67,12 @@ def instruction_spans(text: str) -> list[tuple[int, int]]:
     [(15, 61)]
     """
     spans: list[tuple[int, int]] = []
-    for match in _SENTENCE.finditer(text):
-        sentence = match.group(0)
-        if sentence.strip() and any(p.search(sentence) for p in _STRONG):
-            spans.append((match.start(), match.end()))
-    # A pattern can straddle a line break (control tokens, role headers): check the whole text too.
-    if not spans and any(p.search(text) for p in _STRONG):
-        spans.append((0, len(text)))
+    for start, end in sentence_spans(text):
+        if any(p.search(text[start:end]) for p in _STRONG):
+            spans.append((start, end))
+    # A pattern can straddle a sentence break (control tokens, role headers): keep just what it matched.
+    if not spans:
+        spans = sorted((m.start(), m.end()) for p in _STRONG for m in p.finditer(text))
     return spans
 
 

@@ -16,6 +16,9 @@ PDF policy, in brief:
   such garbage the file is refused as ``low_quality_text``. Garbage made only
   of valid letters (a shifted font map) is not detectable this way.
 - text in render mode 3 (invisible, e.g. an OCR layer) is kept.
+
+Over 300 lines on purpose until the Office and e-book readers arrive: the PDF and HTML readers share the page and
+reason-code contract defined here; then each format gets its own module.
 """
 
 from __future__ import annotations

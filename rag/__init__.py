@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from indexes import Chunk, Hit, RagError, SourceRecord
 from ingest import FileResult, IngestReport
-from rag.chat import Conversation
 from rag.config import Config, load_config
+from rag.conversation import Conversation
 from rag.engine import ABSTAIN_TEXT, RAG
 from rag.records import Answer, Citation
 

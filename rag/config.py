@@ -19,7 +19,10 @@ from typing import Any
 
 from indexes.errors import ConfigError
 
-__all__ = ["Config", "config_file", "data_root", "load_config", "load_passwords"]
+__all__ = ["FUSIONS", "MODES", "Config", "config_file", "data_root", "load_config", "load_passwords", "validate_retrieval"]
+
+MODES = ("dense", "bm25", "hybrid")  # retrieval modes
+FUSIONS = ("score", "rrf")          # how hybrid retrieval fuses its two lists
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,7 @@ class Config:
     reranker: str | None = None       # CrossEncoder directory; reranks the best 30 candidates
     where: str | None = None          # only retrieve from files whose path or name matches this glob
     abstain_threshold: float | None = None  # evidence below it abstains; default: calibrated for the default
-                                            # embedder, none for others; 0 turns it off (rag.abstention)
+                                            # embedder, none for others; 0 turns it off (rag.answering.abstention)
 
     def index_dir(self) -> Path:
         return Path(self.index).expanduser() if self.index else data_root() / "index"
@@ -149,9 +152,19 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"max_answer_tokens {config.max_answer_tokens} must be between 1 and n_ctx {config.n_ctx}")
     if config.temperature < 0:
         raise ConfigError(f"temperature must be >= 0, not {config.temperature}")
-    from rag.retrieval import RetrievalSettings
+    validate_retrieval(config.mode, config.fusion, config.dense_weight, config.bm25_weight, config.rrf_k)
 
-    RetrievalSettings.from_config(config).validate()
+
+def validate_retrieval(mode: str, fusion: str, dense_weight: float, bm25_weight: float, rrf_k: int) -> None:
+    """Raise :class:`ConfigError` naming the bad value among the retrieval settings."""
+    if mode not in MODES:
+        raise ConfigError(f"mode {mode!r} is not one of {', '.join(MODES)}")
+    if fusion not in FUSIONS:
+        raise ConfigError(f"fusion {fusion!r} is not one of {', '.join(FUSIONS)}")
+    if dense_weight < 0 or bm25_weight < 0 or dense_weight + bm25_weight == 0:
+        raise ConfigError(f"dense_weight {dense_weight} and bm25_weight {bm25_weight} must be >= 0, not both 0")
+    if rrf_k < 1:
+        raise ConfigError(f"rrf_k must be at least 1, not {rrf_k}")
 
 
 def load_passwords(path: str | Path | None) -> dict[str, str]:

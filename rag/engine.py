@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from indexes import (
     DEFAULT_EMBEDDER,
@@ -30,15 +30,13 @@ from indexes import (
     load_embedder,
 )
 from ingest import ChunkerSettings, IngestOptions, IngestReport, Progress, ingest_paths
-from rag.abstention import calibration_for
-from rag.answering import ABSTAIN_TEXT, Plan, answer_stream, make_plan
+from rag.answering.abstention import calibration_for
+from rag.answering.plan import ABSTAIN_TEXT, Plan, answer_stream, make_plan
 from rag.config import Config, load_config, load_passwords
+from rag.conversation import Conversation
 from rag.generation import Generator, Message
 from rag.records import Answer
 from rag.retrieval import RetrievalSettings, Retriever
-
-if TYPE_CHECKING:
-    from rag.chat import Conversation
 
 __all__ = ["ABSTAIN_TEXT", "RAG"]
 
@@ -102,7 +100,7 @@ class RAG:
     def generator(self) -> Generator:
         if self._generator is None:
             from rag.generation import LlamaCppGenerator
-            from rag.models import resolve_model_path
+            from rag.generation.models import resolve_model_path
 
             self._generator = LlamaCppGenerator(resolve_model_path(self.config.model), n_ctx=self.config.n_ctx,
                                                 n_threads=self.config.n_threads,
@@ -223,8 +221,6 @@ class RAG:
 
     def chat(self, **options: Any) -> Conversation:
         """A conversation: follow-up questions are rewritten for retrieval, history kept in the budget."""
-        from rag.chat import Conversation
-
         return Conversation(self, **options)
 
 

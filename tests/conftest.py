@@ -57,7 +57,7 @@ def real_embedder():  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def real_generator() -> Iterator[object]:
     from rag.generation import LlamaCppGenerator
-    from rag.models import default_model_path
+    from rag.generation.models import default_model_path
 
     generator = LlamaCppGenerator(default_model_path(), n_ctx=4096)
     yield generator

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from indexes import DEFAULT_EMBEDDER, Chunk, Hit
-from rag.abstention import (
+from rag.answering.abstention import (
     CALIBRATED,
     EVIDENCE_THRESHOLD,
     Calibration,
@@ -20,7 +20,7 @@ from rag.abstention import (
     should_abstain,
     threshold_for,
 )
-from rag.excerpts import Sentence
+from rag.answering.excerpts import Sentence
 
 
 def _hit(text: str, rank: int = 0) -> Hit:

@@ -11,9 +11,9 @@ import pytest
 
 from indexes import HashEmbedder
 from rag import ABSTAIN_TEXT, RAG
-from rag.answering import cut_short, guard_reply
+from rag.answering.excerpts import Sentence
+from rag.answering.plan import cut_short, guard_reply
 from rag.cli import main
-from rag.excerpts import Sentence
 from rag.generation import EchoGenerator, Message
 
 LIGHTHOUSE = "harbor-lighthouse.md"
@@ -186,7 +186,7 @@ def test_cli_ask_explain_shows_prompt_parts_and_decision(index_dir: Path, capsys
 def test_strong_evidence_overrules_a_refusal_with_the_best_sentence(ask: Callable[..., tuple[RAG, EchoGenerator]],
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     import rag.engine
-    from rag.abstention import Calibration
+    from rag.answering.abstention import Calibration
 
     monkeypatch.setattr(rag.engine, "calibration_for", lambda *a: Calibration(weight=0.75, threshold=0.01, strong=0.02))
     rag_, _ = ask("The documents don't answer this.")

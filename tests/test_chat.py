@@ -10,8 +10,8 @@ import pytest
 
 from indexes import HashEmbedder
 from rag import RAG
-from rag.chat import Conversation, is_follow_up, key_terms, rewrite_follow_up
 from rag.cli import main
+from rag.conversation import Conversation, is_follow_up, key_terms, rewrite_follow_up
 from rag.generation import EchoGenerator, Message
 
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from indexes import Chunk, Hit
-from rag.citations import (
+from rag.answering.citations import (
     build_citations,
     check_sentences,
     cited_numbers,
-    content_words,
     drop_invalid_markers,
-    split_sentences,
     support,
 )
+from rag.text import content_words, split_sentences
 
 
 def _hit(n: int, text: str, page: int | None = 1) -> Hit:

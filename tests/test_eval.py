@@ -9,7 +9,7 @@ import pytest
 
 from indexes import HashEmbedder, Index
 from rag.cli import main
-from rag.evaluation import build_corpus_index, load_beir
+from rag.evaluation.beir import build_corpus_index, load_beir
 
 TOPICS = {
     "d1": ("Lighthouse keepers", "The keeper trims the lamp wick and winds the clockwork every night."),

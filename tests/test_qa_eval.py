@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from indexes import HashEmbedder
+from rag.evaluation.qa import answer_tokens, contains_gold, evaluate_qa, load_squad, sample_indices, token_f1
 from rag.generation import EchoGenerator
-from rag.qa_eval import answer_tokens, contains_gold, evaluate_qa, load_squad, sample_indices, token_f1
 
 from .conftest import shared
 

@@ -40,8 +40,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from indexes import Hit
-from rag.citations import CJK_CHARS, content_words, numbers
-from rag.excerpts import Sentence
+from rag.answering.excerpts import Sentence
+from rag.text import CJK_CHARS, content_words, numbers
 
 __all__ = [
     "CALIBRATED",
@@ -112,7 +112,7 @@ def evidence_for(question: str, hits: Sequence[Hit], sentences: Sequence[Sentenc
                  weight: float = CALIBRATED["latin"].weight) -> Evidence:
     """Evidence that the top ``EVIDENCE_DEPTH`` of ``hits`` answer ``question``; 0 for no hits.
 
-    ``sentences`` are the hits' ranked sentences (``rag.excerpts.rank_sentences``), whose
+    ``sentences`` are the hits' ranked sentences (``rag.answering.excerpts.rank_sentences``), whose
     embedding cosines with the question give the similarity. It is recomputed there rather than
     taken from the hits' scores so that it stays a cosine whatever scale the retriever's own
     scores have (fused, BM25).

@@ -1,14 +1,14 @@
 """From retrieved chunks to a checked answer: plan, generate, verify, fall back, abstain.
 
 1. **Plan** (no model): rank the sentences of the retrieved chunks against the
-   question (``rag.excerpts``), score the evidence (``rag.abstention``), and, unless
+   question (``rag.answering.excerpts``), score the evidence (``rag.answering.abstention``), and, unless
    the evidence is below the threshold, pack one prompt of excerpts
-   (``rag.prompting``).
+   (``rag.answering.prompting``).
 2. **Generate** once, greedy by default, through a guard that ends the reply at its
    first line break (the prompt asks for one sentence; what a small model writes
    after it is a new "source" or "question") and when it starts repeating itself.
 3. **Check**: a reply that says the documents don't answer is an abstention. Every
-   other sentence is checked against the sources (``rag.citations``). When no
+   other sentence is checked against the sources (``rag.answering.citations``). When no
    sentence of the reply is supported by any source, the reply is not shown as the
    answer: the source sentence that best answers the question is, quoted with its
    citation, and ``grounding`` says so (the reply stays in ``model_text``). When
@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from indexes import Embedder, Hit
-from rag.abstention import (
+from rag.answering.abstention import (
     CALIBRATED,
     Calibration,
     Evidence,
@@ -34,11 +34,12 @@ from rag.abstention import (
     script_of,
     should_abstain,
 )
-from rag.citations import CJK_CHARS, build_citations, check_sentences, content_words, drop_invalid_markers
-from rag.excerpts import Sentence, excerpt, rank_sentences
+from rag.answering.citations import build_citations, check_sentences, drop_invalid_markers
+from rag.answering.excerpts import Sentence, excerpt, rank_sentences
+from rag.answering.prompting import PackedPrompt, pack_prompt
 from rag.generation import Generator, Message
-from rag.prompting import PackedPrompt, pack_prompt
 from rag.records import Answer
+from rag.text import SENTENCE_ENDS, content_words, is_cjk_token, sentence_spans, tokens
 
 __all__ = ["ABSTAIN_TEXT", "ANSWER_STOPS", "SENTENCES_PER_SOURCE", "Plan", "answer_stream", "guard_reply",
            "make_plan"]
@@ -49,11 +50,6 @@ ANSWER_STOPS = ("\nSources:", "\nSource:", "\nQuestion:", "\n[", '\n"""')
 SENTENCES_PER_SOURCE = 2
 MIN_QUOTE_WORDS = 3
 _LEAD = re.compile(r"^\s*(?:answer\s*:|the answer is\s*:?)\s*", re.IGNORECASE)
-_MARKERS = re.compile(r"\[\d+(?:\s*[,;]\s*\d+)*\]")
-# Words, with each CJK character a token of its own (Chinese and Japanese leave no spaces).
-_TOKENS = re.compile(rf"[{CJK_CHARS}]|[^\W{CJK_CHARS}]+", re.UNICODE)
-_CJK_CHAR = re.compile(f"[{CJK_CHARS}]")
-_ENDS = ".!?。！？"
 MIN_COPY_WORDS = 3      # a copied opening shorter than this is not called a copy ...
 MIN_COPYCJK_CHARS = 6  # ... nor one of fewer CJK characters
 
@@ -113,7 +109,7 @@ def guard_reply(pieces: Iterable[str], *, window: int = 24) -> Iterator[str]:
         tail = text[-window:]
         if len(text) > 3 * window and text.count(tail) >= 3:
             return
-        sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
+        sentences = [text[a:b] for a, b in sentence_spans(text)]
         if len(sentences) >= 3 and sentences[-2] in sentences[:-2]:
             return
 
@@ -121,28 +117,19 @@ def guard_reply(pieces: Iterable[str], *, window: int = 24) -> Iterator[str]:
 def _without_repeats(text: str) -> str:
     """The text with sentences it already said removed (what the loop guard let through)."""
     kept: list[str] = []
-    for sentence in re.split(r"(?<=[.!?])\s+", text):
-        if sentence.strip() and sentence.strip() not in kept:
-            kept.append(sentence.strip())
+    for sentence in (text[a:b] for a, b in sentence_spans(text)):
+        if sentence not in kept:
+            kept.append(sentence)
     return " ".join(kept)
-
-
-def _tokens(text: str) -> list[str]:
-    """Lower-cased words of ``text`` without citation markers, each CJK character a token."""
-    return _TOKENS.findall(_MARKERS.sub(" ", text).lower())
-
-
-def _is_cjk(token: str) -> bool:
-    return len(token) == 1 and _CJK_CHAR.match(token) is not None
 
 
 def _is_statement(sentence: Sentence) -> bool:
     """A sentence that says something: not a heading ("How documents are split", "## Visiting").
     Two CJK characters count as one word."""
-    tokens = _tokens(sentence.text)
-    cjk = sum(1 for t in tokens if _is_cjk(t))
-    words = len(tokens) - cjk + cjk // 2
-    return words >= MIN_QUOTE_WORDS and (sentence.text.rstrip()[-1:] in _ENDS or words >= 12)
+    found = tokens(sentence.text)
+    cjk = sum(1 for t in found if is_cjk_token(t))
+    words = len(found) - cjk + cjk // 2
+    return words >= MIN_QUOTE_WORDS and (sentence.text.rstrip()[-1:] in SENTENCE_ENDS or words >= 12)
 
 
 def _quotable(sentences: Iterable[Sentence]) -> list[Sentence]:
@@ -169,15 +156,15 @@ def cut_short(reply: str, question: str, sentences: Iterable[Sentence]) -> Sente
     files failed ...". Every word of that reply is in the source, so it passes the support check,
     yet it answers another part of the sentence than the one asked about. The whole sentence,
     which holds the reply, answers instead."""
-    words = _tokens(reply)
-    cjk = sum(1 for w in words if _is_cjk(w))
+    words = tokens(reply)
+    cjk = sum(1 for w in words if is_cjk_token(w))
     if len(words) - cjk < MIN_COPY_WORDS and cjk < MIN_COPYCJK_CHARS:
         return None
     wanted = content_words(question) - content_words(reply)
     if not wanted:
         return None
     for sentence in sentences:
-        source_words = _tokens(sentence.text)
+        source_words = tokens(sentence.text)
         if (len(source_words) > len(words) and source_words[:len(words)] == words
                 and wanted & content_words(sentence.text)):
             return sentence
@@ -187,7 +174,7 @@ def cut_short(reply: str, question: str, sentences: Iterable[Sentence]) -> Sente
 def _quoted(sentence: Sentence) -> str:
     """A source sentence as an answer, cited: ``Text [n].``"""
     text = sentence.text
-    body, end = (text[:-1], text[-1]) if text[-1:] in _ENDS else (text, "")
+    body, end = (text[:-1], text[-1]) if text[-1:] in SENTENCE_ENDS else (text, "")
     return f"{body} [{sentence.source + 1}]{end}"
 
 

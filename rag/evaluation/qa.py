@@ -21,6 +21,8 @@ question is asked through the real ``RAG.ask`` path, and scored:
 
 Questions are picked as ``random.Random(seed).sample(range(total), n)`` over the
 flat question list (articles, then paragraphs, then questions, in file order).
+
+Over 300 lines on purpose: the run, its negatives index and the report are one measurement; split when the docqa set joins.
 """
 
 from __future__ import annotations
@@ -37,12 +39,10 @@ from pathlib import Path
 from typing import Any
 
 from indexes import DEFAULT_EMBEDDER, ConfigError, Embedder, Hit
-from rag.abstention import CALIBRATED, calibration_for
+from rag.answering.abstention import CALIBRATED, calibration_for
 from rag.config import data_root
-from rag.generation import Generator, Message
-from rag.metrics import mean, percentile
-from rag.records import Answer
-from rag.squad import (
+from rag.evaluation.metrics import mean, percentile
+from rag.evaluation.squad import (
     QADataset,
     QAQuestion,
     answer_tokens,
@@ -52,6 +52,8 @@ from rag.squad import (
     token_f1,
     write_articles,
 )
+from rag.generation import Generator, Message
+from rag.records import Answer
 
 __all__ = [
     "QADataset",

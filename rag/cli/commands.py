@@ -9,7 +9,7 @@ from typing import Any
 
 from indexes import RagError
 from ingest import FileResult, IngestReport
-from rag.cli import emit_json
+from rag.cli.common import emit_json
 from rag.config import load_config
 from rag.engine import RAG
 from rag.records import Answer
@@ -118,7 +118,7 @@ def cmd_ask(args: argparse.Namespace, settings: dict[str, Any]) -> int:
     with _open(settings) as rag:
         plan = rag.prepare(args.question)
         if args.explain and not args.json:
-            from rag.explain import explain_lines
+            from rag.answering.explain import explain_lines
 
             print("\n".join(explain_lines(plan)), end="\n\n")
         if args.json or args.no_stream:
@@ -126,7 +126,7 @@ def cmd_ask(args: argparse.Namespace, settings: dict[str, Any]) -> int:
             if args.json:
                 data = answer.to_json()
                 if args.explain:
-                    from rag.explain import explain_json
+                    from rag.answering.explain import explain_json
 
                     data["explain"] = explain_json(plan)
                 emit_json(data)

@@ -14,7 +14,7 @@ leans on a pronoun such as "it", "they", "that", or has at most two content
 words), retrieval searches the question followed by the key terms of the
 previous standalone query that it does not already contain. The model is shown
 the question as typed, with the earlier turns as chat history, packed newest
-first into whatever room the sources leave (``rag.prompting.pack_prompt``).
+first into whatever room the sources leave (``rag.answering.prompting.pack_prompt``).
 Abstentions stay out of that history (they would teach the model to abstain),
 but their questions still carry their terms to the next follow-up.
 """
@@ -22,18 +22,15 @@ but their questions still carry their terms to the next follow-up.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from rag.citations import STOP_WORDS, content_words
 from rag.generation import Message
 from rag.records import Answer
+from rag.text import STOP_WORDS, content_words, strip_markers, words
 
-if TYPE_CHECKING:
-    from rag.engine import RAG
-
-__all__ = ["Conversation", "Turn", "is_follow_up", "key_terms", "rewrite_follow_up"]
+__all__ = ["Answerer", "Conversation", "Turn", "is_follow_up", "key_terms", "rewrite_follow_up"]
 
 MAX_TURNS = 6          # turns remembered; the prompt budget decides how many the model sees
 MAX_CARRIED_TERMS = 8  # terms carried from the previous query into a follow-up's search
@@ -54,7 +51,7 @@ class Turn:
 def key_terms(text: str) -> list[str]:
     """The words of ``text`` that carry its topic, in order, once each (stop words dropped)."""
     out: list[str] = []
-    for word in re.findall(r"\w+(?:[-'’]\w+)*", text, flags=re.UNICODE):
+    for word in words(text):
         if word.lower() not in STOP_WORDS and word.lower() not in _PRONOUNS and len(word) > 1 and word not in out:
             out.append(word)
     return out
@@ -62,8 +59,8 @@ def key_terms(text: str) -> list[str]:
 
 def is_follow_up(question: str) -> bool:
     """Does ``question`` lean on an earlier one? (a connective opening, a pronoun, or hardly any content)"""
-    words = {w.lower() for w in re.findall(r"\w+(?:'\w+)?", question)}
-    return bool(_OPENERS.match(question)) or bool(words & _PRONOUNS) or len(content_words(question)) <= 2
+    lowered = {w.lower() for w in words(question)}
+    return bool(_OPENERS.match(question)) or bool(lowered & _PRONOUNS) or len(content_words(question)) <= 2
 
 
 def rewrite_follow_up(question: str, previous_query: str | None) -> str:
@@ -77,13 +74,18 @@ def rewrite_follow_up(question: str, previous_query: str | None) -> str:
     return f"{question} {' '.join(carried)}".strip()
 
 
-_MARKER = re.compile(r"\s*\[\d+(?:\s*[,;]\s*\d+)*\]")
+class Answerer(Protocol):
+    """What a conversation needs of the facade (``rag.RAG`` satisfies it): a streamed answer
+    given the question as typed, the retrieval query and the earlier turns."""
+
+    def stream(self, question: str, k: int | None = None, *, mode: str | None = None, where: str | None = None,
+               history: Sequence[Message] = (), query: str | None = None) -> Iterator[str | Answer]: ...
 
 
 class Conversation:
     """Questions asked in turn over one ``RAG``; ``ask``/``stream`` as on ``RAG``, plus ``reset``."""
 
-    def __init__(self, rag: RAG, *, k: int | None = None, max_turns: int = MAX_TURNS, **retrieval: Any) -> None:
+    def __init__(self, rag: Answerer, *, k: int | None = None, max_turns: int = MAX_TURNS, **retrieval: Any) -> None:
         self.rag = rag
         self.k = k
         self.max_turns = max_turns
@@ -108,7 +110,7 @@ class Conversation:
         messages: list[Message] = []
         for turn in self.turns:
             if not turn.answer.abstained:
-                messages += [("user", turn.question), ("assistant", _MARKER.sub("", turn.answer.text).strip())]
+                messages += [("user", turn.question), ("assistant", strip_markers(turn.answer.text).strip())]
         return messages
 
     def stream(self, question: str) -> Iterator[str | Answer]:

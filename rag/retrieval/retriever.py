@@ -16,7 +16,6 @@ cross-encoder reorders the survivors.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
@@ -24,14 +23,13 @@ from typing import Any
 import numpy as np
 
 from indexes import Chunk, ConfigError, Embedder, Hit, Index
-from rag.reranking import Reranker
+from rag.config import MODES, validate_retrieval
+from rag.retrieval.fusion import Ranked, fuse_rrf, fuse_scores
+from rag.retrieval.reranking import Reranker
 
-__all__ = ["FUSIONS", "MODES", "NEAR_DUPLICATE", "RetrievalSettings", "Retriever", "fuse_rrf", "fuse_scores"]
+__all__ = ["NEAR_DUPLICATE", "RetrievalSettings", "Retriever"]
 
-MODES = ("dense", "bm25", "hybrid")
 NEAR_DUPLICATE = 0.97  # embedding cosine above which a chunk repeats a better-ranked one
-FUSIONS = ("score", "rrf")
-Ranked = tuple[np.ndarray, np.ndarray]  # (scores, ids), best first
 
 
 @dataclass(frozen=True)
@@ -54,52 +52,9 @@ class RetrievalSettings:
         return cls(**values)
 
     def validate(self) -> None:
-        if self.mode not in MODES:
-            raise ConfigError(f"mode {self.mode!r} is not one of {', '.join(MODES)}")
-        if self.fusion not in FUSIONS:
-            raise ConfigError(f"fusion {self.fusion!r} is not one of {', '.join(FUSIONS)}")
-        if self.dense_weight < 0 or self.bm25_weight < 0 or self.dense_weight + self.bm25_weight == 0:
-            raise ConfigError(f"dense_weight {self.dense_weight} and bm25_weight {self.bm25_weight} must be >= 0, "
-                              "not both 0")
-        if self.rrf_k < 1:
-            raise ConfigError(f"rrf_k must be at least 1, not {self.rrf_k}")
+        validate_retrieval(self.mode, self.fusion, self.dense_weight, self.bm25_weight, self.rrf_k)
 
 
-def fuse_scores(lists: Sequence[Ranked], weights: Sequence[float],
-                fills: Sequence[float | None] | None = None) -> list[tuple[int, float]]:
-    """Weighted mean of normalised scores over the union of the lists' ids, best first.
-
-    A list lacking an id scores it ``fills[i]`` (default: the list's lowest score, as the id
-    ranked below all of it; BM25 passes 0, the true score of a text sharing no term with the
-    query). Each list's scores over the union become ``z / 6 + 0.5`` (z-score: mostly 0..1),
-    so one strong match keeps its weight even when a list has a single entry.
-    """
-    union = list(dict.fromkeys(i for _scores, ids in lists for i in ids.tolist()))
-    if not union:
-        return []
-    position = {i: n for n, i in enumerate(union)}
-    total = np.zeros(len(union))
-    for n, ((scores, ids), weight) in enumerate(zip(lists, weights, strict=True)):
-        fill = fills[n] if fills is not None and fills[n] is not None else (float(np.min(scores)) if len(scores) else 0.0)
-        full = np.full(len(union), fill, dtype=np.float64)
-        full[[position[i] for i in ids.tolist()]] = scores
-        spread = full.std()
-        z = (full - full.mean()) / spread if spread > 0 else np.zeros(len(union))
-        total += weight * (z / 6 + 0.5)
-    total /= float(sum(weights))
-    order = sorted(range(len(union)), key=lambda n: (-total[n], union[n]))
-    return [(union[n], float(total[n])) for n in order]
-
-
-def fuse_rrf(lists: Sequence[Ranked], weights: Sequence[float], k: int = 60) -> list[tuple[int, float]]:
-    """Weighted reciprocal-rank fusion, best first: ``sum(w / (k + rank))`` with ranks from 1,
-    divided by its largest possible value so that first everywhere scores 1."""
-    fused: dict[int, float] = {}
-    for (_scores, ids), w in zip(lists, weights, strict=True):
-        for rank, i in enumerate(ids.tolist(), start=1):
-            fused[i] = fused.get(i, 0.0) + w / (k + rank)
-    best = sum(w / (k + 1) for w in weights)
-    return sorted(((i, s / best) for i, s in fused.items()), key=lambda item: (-item[1], item[0]))
 
 
 class _Dedup:
@@ -153,7 +108,7 @@ class Retriever:
     @property
     def reranker(self) -> Reranker | None:
         if self._reranker is None and self.settings.reranker:
-            from rag.reranking import load_reranker
+            from rag.retrieval.reranking import load_reranker
 
             self._reranker = load_reranker(self.settings.reranker)
         return self._reranker

@@ -1,4 +1,4 @@
-"""The ``rag`` command: a thin layer over ``rag.RAG``.
+"""The ``rag`` command's parser and entry point: a thin layer over ``rag.RAG``.
 
 Every command is a few lines calling the public API. Library errors become one
 line on stderr and an exit code (0 ok, 1 usage/configuration, 2 some inputs
@@ -9,15 +9,15 @@ JSON document on stdout and nothing else there.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from indexes import RagError
+from rag.cli.common import retrieval_args
 
-__all__ = ["main"]
+__all__ = ["build_parser", "main"]
 
 log = logging.getLogger("rag")
 
@@ -35,14 +35,6 @@ def _model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--temperature", type=float, metavar="T", help="sampling temperature (default 0)")
     p.add_argument("--max-tokens", dest="max_answer_tokens", type=int, metavar="N", help="answer length cap")
     p.add_argument("--top-k", type=int, metavar="N", help="sources retrieved per question (default 5)")
-
-
-def retrieval_args(p: argparse.ArgumentParser, *, where: bool = True) -> None:
-    """Retrieval flags shared by ask, chat, search and eval."""
-    p.add_argument("--mode", choices=("dense", "bm25", "hybrid"), help="retrieval mode (default hybrid)")
-    p.add_argument("--reranker", metavar="PATH", help="rerank with this sentence-transformers CrossEncoder")
-    if where:
-        p.add_argument("--where", metavar="GLOB", help="only retrieve from files whose path or name matches")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -100,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("config", help="print the effective configuration")
     p.add_argument("--json", action="store_true")
 
-    from rag.cli_eval import add_eval_parser
+    from rag.cli.eval import add_eval_parser
 
     add_eval_parser(sub)
     return parser
@@ -121,9 +113,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     if not args.verbose:  # pypdf warns about every odd font; the per-file verdict is what users need
         logging.getLogger("pypdf").setLevel(logging.ERROR)
-    from rag import cli_commands, cli_eval
+    from rag.cli import commands as command_family
+    from rag.cli import eval as eval_family
 
-    commands = cli_eval if args.command == "eval" else cli_commands
+    commands = eval_family if args.command == "eval" else command_family
     try:
         return int(getattr(commands, f"cmd_{args.command}")(args, _settings(args)))
     except RagError as exc:
@@ -136,8 +129,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-
-
-def emit_json(data: Any) -> None:
-    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
-    sys.stdout.write("\n")

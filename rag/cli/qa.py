@@ -1,4 +1,4 @@
-"""``rag eval qa FILE``: answer quality end to end on SQuAD-format data (see ``rag.qa_eval``).
+"""``rag eval qa FILE``: answer quality end to end on SQuAD-format data (see ``rag.evaluation.qa``).
 
     rag eval qa FILE [--sample N] [--seed S] [--no-negatives] [--workdir DIR] [--model GGUF] [--top-k N]
                      [--mode M] [--threads N] [--abstain-threshold T] [--json] [--details]
@@ -12,7 +12,7 @@ import argparse
 import sys
 from typing import Any
 
-from rag.cli import emit_json, retrieval_args
+from rag.cli.common import emit_json, retrieval_args
 
 __all__ = ["add_qa_parser", "cmd_eval_qa"]
 
@@ -42,7 +42,7 @@ def add_qa_parser(kinds: Any) -> None:
 
 
 def cmd_eval_qa(args: argparse.Namespace, settings: dict[str, Any]) -> int:
-    from rag.qa_eval import evaluate_qa
+    from rag.evaluation.qa import evaluate_qa
 
     if args.abstain_threshold is not None:
         settings["abstain_threshold"] = args.abstain_threshold

@@ -2,7 +2,7 @@
 
     rag eval beir DIR   [--index DIR] [--mode M] [--split test] [--max-queries N] [--json]
     rag eval squad FILE [--index DIR] [--mode M] [--max-queries N] [--json]
-    rag eval qa FILE    [--sample N] [--seed S] [--json]      answers end to end (rag.cli_qa)
+    rag eval qa FILE    [--sample N] [--seed S] [--json]      answers end to end (rag.cli.qa)
 
 The parser is built without importing the evaluation code, so ``rag --help`` stays light.
 """
@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rag.cli import emit_json, retrieval_args
-from rag.cli_qa import add_qa_parser, cmd_eval_qa
+from rag.cli.common import emit_json, retrieval_args
+from rag.cli.qa import add_qa_parser, cmd_eval_qa
 
 __all__ = ["add_eval_parser", "cmd_eval"]
 
@@ -37,7 +37,7 @@ def add_eval_parser(sub: Any) -> None:
         q.add_argument("--fusion", choices=("score", "rrf"), help="hybrid fusion (default score)")
         q.add_argument("--dense-weight", type=float, metavar="W", help="hybrid weight of dense (default 1)")
         q.add_argument("--bm25-weight", type=float, metavar="W", help="hybrid weight of BM25 (default 1)")
-    add_qa_parser(kinds)  # rag eval qa: answers end to end (rag.cli_qa)
+    add_qa_parser(kinds)  # rag eval qa: answers end to end (rag.cli.qa)
 
 
 def cmd_eval(args: argparse.Namespace, settings: dict[str, Any]) -> int:
@@ -45,7 +45,7 @@ def cmd_eval(args: argparse.Namespace, settings: dict[str, Any]) -> int:
         return cmd_eval_qa(args, settings)
     from indexes import load_embedder
     from rag.config import load_config
-    from rag.evaluation import build_corpus_index, eval_index_dir, evaluate, load_beir, load_squad
+    from rag.evaluation.beir import build_corpus_index, eval_index_dir, evaluate, load_beir, load_squad
     from rag.retrieval import RetrievalSettings
 
     for name in ("fusion", "dense_weight", "bm25_weight"):

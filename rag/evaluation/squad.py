@@ -1,6 +1,6 @@
 """SQuAD-format question data: reading it, sampling questions, scoring answers against gold.
 
-Used by ``rag.qa_eval`` (``rag eval qa``). Questions are kept in file order (articles,
+Used by ``rag.evaluation.qa`` (``rag eval qa``). Questions are kept in file order (articles,
 then paragraphs, then questions) so a sample ``random.Random(seed).sample(range(total), n)``
 means the same questions everywhere.
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from indexes import ConfigError
-from rag.citations import CJK_CHARS
+from rag.text import is_cjk
 
 __all__ = [
     "QADataset",
@@ -136,17 +136,10 @@ def write_articles(dataset: QADataset, directory: Path) -> list[Path]:
 _ARTICLES = frozenset("a an the".split())
 
 
-_CJK_CHAR = re.compile(f"[{CJK_CHARS}]")
-
-
-def _is_cjk(char: str) -> bool:
-    return _CJK_CHAR.match(char) is not None
-
-
 def answer_tokens(text: str) -> list[str]:
     """SQuAD normalisation (lower case, no punctuation, no English articles), CJK split per character."""
     text = unicodedata.normalize("NFKC", text).lower()
-    text = "".join(" " if unicodedata.category(ch).startswith(("P", "S")) else f" {ch} " if _is_cjk(ch) else ch
+    text = "".join(" " if unicodedata.category(ch).startswith(("P", "S")) else f" {ch} " if is_cjk(ch) else ch
                    for ch in text)
     return [t for t in text.split() if t not in _ARTICLES]
 

@@ -1,4 +1,4 @@
-"""Map an answer's ``[n]`` markers back to sources, and check them against the text.
+"""Claim checks: map an answer's ``[n]`` markers back to sources, and check them against the text.
 
 Each sentence of the answer is checked against the chunks it cites (or, if it
 cites none, against every source): it is *supported* when every number in it
@@ -20,51 +20,26 @@ from pathlib import Path
 
 from indexes import Hit
 from rag.records import Citation
+from rag.text import MARKER, content_words, numbers, split_sentences
 
 __all__ = [
-    "CJK_CHARS",
-    "STOP_WORDS",
     "SUPPORT_THRESHOLD",
     "SentenceCheck",
     "build_citations",
     "check_sentences",
     "cited_numbers",
-    "content_words",
     "drop_invalid_markers",
-    "numbers",
-    "split_sentences",
     "support",
 ]
 
-_MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-_SENTENCE = re.compile(r"(?<=[.!?。！？])\s+|\n\s*\n|(?<=[。！？])")
-_WORD = re.compile(r"\w+", re.UNICODE)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_LIST_MARKER = re.compile(r"(?m)^\s*\d{1,2}[.)](?=\s)")
-# A short line without end punctuation followed by a capitalised line is a heading, not a wrapped sentence.
-_HEADING_BREAK = re.compile(r"(?m)^(#+ [^\n]*|[^\n.!?:;,]{1,60})\n(?=\s*[#A-Z0-9\u00C0-\u024F*-])")
-_LEADING_MARKERS = re.compile(r"(?:\[\d+(?:\s*[,;]\s*\d+)*\]\s*[.!?]?\s*)+")
-# Kana, CJK ideographs, Hangul: scripts written without spaces between words.
-CJK_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
-_CJK = re.compile(f"[{CJK_CHARS}]+")
-_STOP = frozenset(
-    "a an the and or but of to in on at by for with from as is are was were be been being it its this that "
-    "these those there their they them he she his her we you your i not no yes do does did has have had "
-    "which who whom what when where why how than then so such can could would should will may might must "
-    "also into about over under more most other some any all each per via "
-    "der die das den dem des ein eine einer eines einem einen und oder ist sind war waren wurde wurden "
-    "von zu im in mit auf für als auch nicht wie was wer wann wo welche welcher welches".split())
-STOP_WORDS = _STOP
-# Function characters of Chinese: a bigram holding one says nothing about the topic ("是什", "的学").
-_CJK_FUNCTION = frozenset("的了是在有和与及或这那个也都就而被把对于为以之其所等吗呢吧啊什么哪谁何怎样")
-_SUFFIXES = ("ingly", "edly", "ings", "ing", "ies", "ied", "ed", "es", "s", "ly")
 SUPPORT_THRESHOLD = 0.8
 
 
 def cited_numbers(text: str, count: int) -> list[int]:
     """Source numbers the text cites, in order of first mention, within ``1..count``."""
     seen: list[int] = []
-    for match in _MARKER.finditer(text):
+    for match in MARKER.finditer(text):
         for part in re.split(r"[,;]", match.group(1)):
             n = int(part)
             if 1 <= n <= count and n not in seen:
@@ -78,55 +53,7 @@ def drop_invalid_markers(text: str, count: int) -> str:
         valid = [p.strip() for p in re.split(r"[,;]", match.group(1)) if 1 <= int(p) <= count]
         return f"[{', '.join(valid)}]" if valid else ""
 
-    return re.sub(r" +([.,;!?])", r"\1", _MARKER.sub(keep, text)).strip()
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences (or paragraphs without end punctuation), with line breaks inside them folded.
-
-    List enumerators ("1. ", "2) ") at the start of a line are dropped rather than read as sentences.
-    """
-    text = _HEADING_BREAK.sub("\\1\n\n", _LIST_MARKER.sub("", text))
-    out: list[str] = []
-    for piece in _SENTENCE.split(text):
-        piece = " ".join(piece.split()) if piece else ""
-        lead = _LEADING_MARKERS.match(piece)
-        if out and lead:  # "... 1887. [1] Next": the marker belongs to the sentence before
-            out[-1] = f"{out[-1]} {lead.group(0).strip()}"
-            piece = piece[lead.end():].strip()
-        if piece:
-            out.append(piece)
-    return out
-
-
-def _stem(word: str) -> str:
-    for suffix in _SUFFIXES:
-        if len(word) >= len(suffix) + 3 and word.endswith(suffix):
-            return word[: -len(suffix)]
-    return word
-
-
-def content_words(text: str) -> set[str]:
-    """Lower-cased, stemmed words that carry meaning (no stop words, no citation markers);
-    runs of CJK characters become their character bigrams."""
-    text = _MARKER.sub(" ", text)
-    words: set[str] = set()
-    for run in _CJK.findall(text):
-        pairs = [run[i:i + 2] for i in range(max(1, len(run) - 1))]
-        words.update(p for p in pairs if not _CJK_FUNCTION.intersection(p))
-    for word in _WORD.findall(_CJK.sub(" ", text).lower()):
-        if word not in _STOP and len(word) > 1 and not word.isdigit():  # numbers are checked on their own
-            words.add(_stem(word))
-    return words
-
-
-def numbers(text: str) -> set[str]:
-    """Numbers in ``text`` without citation markers or list enumerators, thousands separators removed."""
-    text = _LIST_MARKER.sub(" ", _MARKER.sub(" ", text))
-    out = set()
-    for raw in _NUMBER.findall(text):
-        out.add(re.sub(r"(?<=\d),(?=\d{3}\b)", "", raw).rstrip(".,"))
-    return out
+    return re.sub(r" +([.,;!?])", r"\1", MARKER.sub(keep, text)).strip()
 
 
 def support(claim: str, evidence: str) -> float:

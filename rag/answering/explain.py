@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from rag.answering import Plan
-from rag.excerpts import GAP
-from rag.prompting import source_label
+from rag.answering.excerpts import GAP
+from rag.answering.plan import Plan
+from rag.answering.prompting import source_label
 
 __all__ = ["explain_json", "explain_lines"]
 

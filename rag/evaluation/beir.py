@@ -30,7 +30,7 @@ from ingest.headers import embedding_text
 from ingest.pipeline import embedder_info
 from ingest.readers import Page
 from rag.config import data_root
-from rag.metrics import hit_at_k, mean, mrr_at_k, ndcg_at_k, percentile, recall_at_k
+from rag.evaluation.metrics import hit_at_k, mean, mrr_at_k, ndcg_at_k, percentile, recall_at_k
 from rag.retrieval import RetrievalSettings, Retriever
 
 __all__ = ["EvalData", "build_corpus_index", "eval_index_dir", "evaluate", "load_beir", "load_squad"]

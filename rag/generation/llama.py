@@ -1,4 +1,4 @@
-"""Text generation: the ``Generator`` protocol, the llama.cpp adapter and a fake.
+"""The llama.cpp adapter: a :class:`Generator` running any GGUF file with llama-cpp-python.
 
 A generator turns chat messages into a stream of text. The rest of the project
 needs three things from it: how many tokens a prompt costs (to pack retrieved
@@ -22,122 +22,26 @@ generator per thread.
 from __future__ import annotations
 
 import logging
-import math
-import re
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from indexes.errors import ModelError
-from rag.models import check_gguf_file
+from rag.generation.base import Message, RenderedPrompt, check_messages, fit_max_tokens
+from rag.generation.formats import format_llama2, format_plain
+from rag.generation.models import check_gguf_file
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
 
-__all__ = [
-    "EchoGenerator",
-    "Generator",
-    "LlamaCppGenerator",
-    "Message",
-    "RenderedPrompt",
-    "format_llama2",
-]
+__all__ = ["LlamaCppGenerator"]
 
 logger = logging.getLogger(__name__)
 
-Message = tuple[str, str]
-"""``(role, content)`` with role ``"system"``, ``"user"`` or ``"assistant"``."""
-
-ROLES = ("system", "user", "assistant")
 # End-of-turn markers worth stopping on when they leak out as plain text.
 _TURN_END_MARKERS = ("<|im_end|>", "<|eot_id|>", "<end_of_turn>", "<|end|>", "</s>")
 # llama_token_attr bits (llama.h) of tokens that only parse when special=True.
 _CONTROL_OR_UNKNOWN = (1 << 3) | (1 << 0)
-
-
-class Generator(Protocol):
-    """Anything that streams a reply to chat messages within a token budget."""
-
-    context_length: int
-
-    def count_tokens(self, messages: Sequence[Message]) -> int:
-        """Tokens of the fully rendered prompt, including BOS and generation prompt."""
-
-    def stream(self, messages: Sequence[Message], *, max_tokens: int, temperature: float = 0.0,
-               stop: Sequence[str] = ()) -> Iterator[str]:
-        """Yield the reply in pieces; temperature 0 is greedy and deterministic."""
-
-    def close(self) -> None:
-        """Release the model; the generator is unusable afterwards."""
-
-
-@dataclass(frozen=True)
-class RenderedPrompt:
-    """A prompt as the model will see it."""
-
-    text: str  # without the BOS token
-    add_bos: bool  # prepend the BOS token id when tokenizing
-    stop: tuple[str, ...]  # stop strings implied by the chat format
-    chat_format: str  # "template" | "llama-2" | "plain"
-
-
-def _check_messages(messages: Sequence[Message]) -> list[Message]:
-    checked = [(str(role), str(content)) for role, content in messages]
-    if not checked:
-        raise ValueError("no messages to render")
-    unknown = sorted({role for role, _ in checked} - set(ROLES))
-    if unknown:
-        raise ValueError(f"unknown message role(s) {unknown}; expected one of {list(ROLES)}")
-    return checked
-
-
-def format_llama2(messages: Sequence[Message], *, bos: str = "<s>", eos: str = "</s>") -> str:
-    """Render messages in Meta's Llama 2 chat format, without the leading BOS.
-
-    Mirrors ``chat_completion`` in meta-llama/llama: an optional first system
-    message is folded into the first user turn inside ``<<SYS>>`` markers, each
-    turn's content is stripped, and every completed ``[INST] ... [/INST] answer``
-    pair ends with EOS followed by BOS for the next turn.
-
-    >>> format_llama2([("system", "S"), ("user", "U")])
-    '[INST] <<SYS>>\\nS\\n<</SYS>>\\n\\nU [/INST]'
-    >>> format_llama2([("user", "a"), ("assistant", "b"), ("user", "c")])
-    '[INST] a [/INST] b </s><s>[INST] c [/INST]'
-    """
-    dialog = _check_messages(messages)
-    if dialog[0][0] == "system":
-        if len(dialog) < 2:
-            raise ValueError("a Llama 2 prompt needs a user message after the system message")
-        system, (role, content) = dialog[0][1], dialog[1]
-        dialog = [(role, f"<<SYS>>\n{system}\n<</SYS>>\n\n{content}"), *dialog[2:]]
-    expected = ["user" if i % 2 == 0 else "assistant" for i in range(len(dialog))]
-    if [role for role, _ in dialog] != expected or dialog[-1][0] != "user":
-        raise ValueError("Llama 2 chat needs an optional system message, then alternating "
-                         "user/assistant messages ending with a user message")
-    turns = [f"[INST] {user.strip()} [/INST] {answer.strip()} "
-             for (_, user), (_, answer) in zip(dialog[:-1:2], dialog[1::2], strict=True)]
-    turns.append(f"[INST] {dialog[-1][1].strip()} [/INST]")
-    return f"{eos}{bos}".join(turns)
-
-
-def format_plain(messages: Sequence[Message]) -> str:
-    """A neutral transcript for models with neither a template nor a known format."""
-    lines = [f"{role.capitalize()}: {text.strip()}" for role, text in _check_messages(messages)]
-    return "\n\n".join([*lines, "Assistant:"])
-
-
-def _fit_max_tokens(prompt_tokens: int, max_tokens: int, context_length: int) -> int:
-    """Shrink ``max_tokens`` so prompt + reply fit the context; refuse a prompt that cannot."""
-    if max_tokens < 1:
-        raise ValueError(f"max_tokens must be at least 1, got {max_tokens}")
-    room = context_length - prompt_tokens
-    if room < 1:
-        raise ModelError(f"The prompt needs {prompt_tokens} tokens but the model's context holds "
-                         f"{context_length}; retrieve fewer chunks, shorten the question or raise n_ctx.")
-    if max_tokens > room:
-        logger.info("reply limited to %d tokens (asked %d) to fit the context", room, max_tokens)
-    return min(max_tokens, room)
 
 
 def _dedupe(items: Sequence[str]) -> tuple[str, ...]:
@@ -199,7 +103,7 @@ class LlamaCppGenerator:
 
     def render(self, messages: Sequence[Message]) -> RenderedPrompt:
         """Render messages in this model's chat format (see the module docstring)."""
-        messages = [(role, self._defuse(text)) for role, text in _check_messages(messages)]
+        messages = [(role, self._defuse(text)) for role, text in check_messages(messages)]
         if self.chat_format == "llama-2":
             text = format_llama2(messages, bos=self._bos or "<s>", eos=self._eos or "</s>")
             return RenderedPrompt(text, self.bos_id >= 0, _dedupe([self._eos, "[INST]"]), "llama-2")
@@ -264,7 +168,7 @@ class LlamaCppGenerator:
             raise ValueError(f"temperature must be >= 0, got {temperature}")
         rendered = self.render(messages)
         ids = self.encode(rendered)
-        budget = _fit_max_tokens(len(ids), max_tokens, self.context_length)
+        budget = fit_max_tokens(len(ids), max_tokens, self.context_length)
         stops = list(_dedupe([*rendered.stop, *stop]))
         return self._generate(ids, budget, temperature, stops)
 
@@ -295,53 +199,3 @@ class LlamaCppGenerator:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-
-class EchoGenerator:
-    """A deterministic :class:`Generator` for tests: no model, instant replies.
-
-    ``reply`` is a fixed string or a function of the messages; by default the
-    last user message is echoed. The reply streams word by word (each piece
-    is one "token"), honours ``max_tokens`` and ``stop``, and refuses prompts
-    that overflow ``context_length`` just as the real adapter does. Every call
-    is recorded in ``calls``.
-    """
-
-    def __init__(self, reply: str | Callable[[Sequence[Message]], str] | None = None, *,
-                 context_length: int = 4096) -> None:
-        self.reply = reply
-        self.context_length = context_length
-        self.calls: list[list[Message]] = []
-        self.closed = False
-
-    def count_tokens(self, messages: Sequence[Message]) -> int:
-        """About one token per four characters (at least one per word), plus turn overhead."""
-        total = 2  # BOS and the generation prompt
-        for _, content in messages:
-            total += 4 + max(len(content.split()), math.ceil(len(content) / 4))
-        return total
-
-    def stream(self, messages: Sequence[Message], *, max_tokens: int, temperature: float = 0.0,
-               stop: Sequence[str] = ()) -> Iterator[str]:
-        """Yield the reply word by word (whitespace kept with the following word)."""
-        if self.closed:
-            raise ModelError("The generator has been closed.")
-        messages = _check_messages(messages)
-        budget = _fit_max_tokens(self.count_tokens(messages), max_tokens, self.context_length)
-        self.calls.append(messages)
-        if callable(self.reply):
-            text = self.reply(messages)
-        elif self.reply is not None:
-            text = self.reply
-        else:
-            text = next((c for r, c in reversed(messages) if r == "user"), "")
-        cut = min((i for i in (text.find(s) for s in stop if s) if i >= 0), default=len(text))
-        text = text[:cut]
-        pieces = re.findall(r"\s*\S+", text)
-        tail = text[len("".join(pieces)) :]
-        if tail:
-            pieces.append(tail)
-        return iter(pieces[:budget])
-
-    def close(self) -> None:
-        """Mark the fake closed; later ``stream`` calls raise :class:`ModelError`."""
-        self.closed = True

@@ -11,7 +11,7 @@ English questions outside the benchmark sample (hybrid top 5), the best-scored
 sentence holds the gold answer for 0.75 of questions (an earlier dense-only
 version: 0.72, against 0.68 for words alone and 0.66 for cosine alone). The
 same ranking picks the quote an answer falls back to when the
-model's own words are not supported by the sources (see ``rag.answering``).
+model's own words are not supported by the sources (see ``rag.answering.plan``).
 
 One embedding call per question covers the question and the sentences of the
 top ``EMBED_DEPTH`` chunks; sentences of lower-ranked chunks are scored by
@@ -27,7 +27,7 @@ import numpy as np
 
 from indexes import Embedder, Hit
 from ingest.injection import looks_like_instructions
-from rag.citations import content_words, numbers, split_sentences
+from rag.text import content_words, numbers, split_sentences
 
 __all__ = ["EMBED_DEPTH", "GAP", "Sentence", "excerpt", "rank_sentences"]
 
@@ -56,7 +56,7 @@ def rank_sentences(question: str, hits: Sequence[Hit], embedder: Embedder | None
 
     Sentences that read like instructions to a model (``ingest.injection``) are left out."""
     wanted = content_words(question) | numbers(question)
-    # Sentences addressed to a model are not evidence: never ranked, quoted or shown (rag.prompting).
+    # Sentences addressed to a model are not evidence: never ranked, quoted or shown (rag.answering.prompting).
     found: list[tuple[int, int, str]] = [(rank, position, text) for rank, hit in enumerate(hits)
                                          for position, text in enumerate(split_sentences(hit.chunk.text))
                                          if not looks_like_instructions(text)]

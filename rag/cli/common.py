@@ -1,0 +1,23 @@
+"""Helpers every command family shares: JSON output and the retrieval flags."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+__all__ = ["emit_json", "retrieval_args"]
+
+
+def emit_json(data: Any) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+def retrieval_args(p: argparse.ArgumentParser, *, where: bool = True) -> None:
+    """Retrieval flags shared by ask, chat, search and eval."""
+    p.add_argument("--mode", choices=("dense", "bm25", "hybrid"), help="retrieval mode (default hybrid)")
+    p.add_argument("--reranker", metavar="PATH", help="rerank with this sentence-transformers CrossEncoder")
+    if where:
+        p.add_argument("--where", metavar="GLOB", help="only retrieve from files whose path or name matches")

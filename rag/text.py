@@ -1,0 +1,128 @@
+"""Text handling for the query side: the one word tokeniser, stop words, stemmer, numbers, sentences.
+
+Built on ``indexes.text`` (script ranges, CJK bigrams, sentence boundaries), so BM25, ingestion
+and answering agree on what a word, a CJK run and a sentence end are. Words are compared by a
+light suffix stem; CJK and Hangul runs by character bigrams (Chinese function characters dropped).
+"""
+
+from __future__ import annotations
+
+import re
+
+from indexes.text import CJK_CHARS, SENTENCE_END, cjk_bigrams, is_cjk, sentence_spans
+
+__all__ = [
+    "CJK_CHARS",
+    "MARKER",
+    "SENTENCE_ENDS",
+    "STOP_WORDS",
+    "content_words",
+    "is_cjk",
+    "is_cjk_token",
+    "numbers",
+    "sentence_spans",
+    "split_sentences",
+    "stem",
+    "strip_markers",
+    "tokens",
+    "words",
+]
+
+# A citation marker: [1], [2, 3], [1; 4].
+MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+_SPACED_MARKER = re.compile(r"\s*\[\d+(?:\s*[,;]\s*\d+)*\]")
+SENTENCE_ENDS = ".!?。！？"
+_TOKEN = re.compile(rf"[{CJK_CHARS}]|[^\W{CJK_CHARS}]+", re.UNICODE)
+_WORD = re.compile(r"\w+", re.UNICODE)
+_SURFACE_WORD = re.compile(r"\w+(?:[-'’]\w+)*", re.UNICODE)
+_CJK_RUN = re.compile(f"[{CJK_CHARS}]+")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_LIST_MARKER = re.compile(r"(?m)^\s*\d{1,2}[.)](?=\s)")
+# A short line without end punctuation followed by a capitalised line is a heading, not a wrapped sentence.
+_HEADING_BREAK = re.compile(r"(?m)^(#+ [^\n]*|[^\n.!?:;,]{1,60})\n(?=\s*[#A-Z0-9\u00C0-\u024F*-])")
+_LEADING_MARKERS = re.compile(r"(?:\[\d+(?:\s*[,;]\s*\d+)*\]\s*[.!?]?\s*)+")
+STOP_WORDS = frozenset(
+    "a an the and or but of to in on at by for with from as is are was were be been being it its this that "
+    "these those there their they them he she his her we you your i not no yes do does did has have had "
+    "which who whom what when where why how than then so such can could would should will may might must "
+    "also into about over under more most other some any all each per via "
+    "der die das den dem des ein eine einer eines einem einen und oder ist sind war waren wurde wurden "
+    "von zu im in mit auf für als auch nicht wie was wer wann wo welche welcher welches".split())
+# Function characters of Chinese: a bigram holding one says nothing about the topic ("是什", "的学").
+_CJK_FUNCTION = frozenset("的了是在有和与及或这那个也都就而被把对于为以之其所等吗呢吧啊什么哪谁何怎样")
+_SUFFIXES = ("ingly", "edly", "ings", "ing", "ies", "ied", "ed", "es", "s", "ly")
+
+
+def strip_markers(text: str) -> str:
+    """``text`` without its citation markers (and the spaces before them): "fact [1]." -> "fact."."""
+    return _SPACED_MARKER.sub("", text)
+
+
+def _unmarked(text: str) -> str:
+    return MARKER.sub(" ", text)
+
+
+def tokens(text: str, *, lower: bool = True) -> list[str]:
+    """The word tokeniser: words in order, citation markers dropped, each CJK character a token."""
+    text = _unmarked(text)
+    return _TOKEN.findall(text.lower() if lower else text)
+
+
+def words(text: str) -> list[str]:
+    """Words as written (case kept, "follow-up" and "it's" whole, a CJK run one word): the pieces
+    a retrieval query is rebuilt from."""
+    return _SURFACE_WORD.findall(_unmarked(text))
+
+
+def stem(word: str) -> str:
+    """A light English suffix stem: enough to match "checks" with "checked", never a wrong merge of short words."""
+    for suffix in _SUFFIXES:
+        if len(word) >= len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def content_words(text: str) -> set[str]:
+    """Lower-cased, stemmed words that carry meaning (no stop words, no citation markers);
+    runs of CJK characters become their character bigrams."""
+    text = _unmarked(text)
+    words: set[str] = set()
+    for run in _CJK_RUN.findall(text):
+        words.update(p for p in cjk_bigrams(run) if not _CJK_FUNCTION.intersection(p))
+    for word in _WORD.findall(_CJK_RUN.sub(" ", text).lower()):
+        if word not in STOP_WORDS and len(word) > 1 and not word.isdigit():  # numbers are checked on their own
+            words.add(stem(word))
+    return words
+
+
+def numbers(text: str) -> set[str]:
+    """Numbers in ``text`` without citation markers or list enumerators, thousands separators removed."""
+    text = _LIST_MARKER.sub(" ", _unmarked(text))
+    out = set()
+    for raw in _NUMBER.findall(text):
+        out.add(re.sub(r"(?<=\d),(?=\d{3}\b)", "", raw).rstrip(".,"))
+    return out
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences (or paragraphs without end punctuation), with line breaks inside them folded.
+
+    List enumerators ("1. ", "2) ") at the start of a line are dropped rather than read as sentences;
+    a marker opening a sentence ("... 1887. [1] Next") is given back to the sentence before.
+    """
+    text = _HEADING_BREAK.sub("\\1\n\n", _LIST_MARKER.sub("", text))
+    out: list[str] = []
+    for piece in SENTENCE_END.split(text):
+        piece = " ".join(piece.split()) if piece else ""
+        lead = _LEADING_MARKERS.match(piece)
+        if out and lead:
+            out[-1] = f"{out[-1]} {lead.group(0).strip()}"
+            piece = piece[lead.end():].strip()
+        if piece:
+            out.append(piece)
+    return out
+
+
+def is_cjk_token(token: str) -> bool:
+    """A token of :func:`tokens` that is one CJK character."""
+    return len(token) == 1 and is_cjk(token)

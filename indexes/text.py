@@ -48,6 +48,7 @@ def _term_pattern(chars: str) -> re.Pattern[str]:
 
 
 _TERMS = {True: _term_pattern(CJK_CHARS), False: _term_pattern(KANA_HAN)}
+_BIGRAMMED = {True: _CJK_CHAR, False: re.compile(f"[{KANA_HAN}]")}
 
 
 def bm25_terms(text: str, stopwords: Collection[str] = (), *, hangul: bool = True) -> list[str]:
@@ -57,7 +58,7 @@ def bm25_terms(text: str, stopwords: Collection[str] = (), *, hangul: bool = Tru
     words: list[str] = []
     for match in _TERMS[hangul].finditer(text.lower()):
         token = match.group()
-        if is_cjk(token[0]):
+        if _BIGRAMMED[hangul].match(token):
             words.extend(cjk_bigrams(token))
         elif token not in stopwords:
             words.append(token)

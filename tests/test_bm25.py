@@ -163,3 +163,28 @@ def test_token_store_that_disagrees_with_its_documents_is_reported(index: Index)
     np.save(index.directory / "bm25-1" / "doc_tokens.npy", np.zeros(1, np.int32), allow_pickle=False)
     with Index.open(index.directory) as reader:
         assert any("damaged" in p and "token store" in p for p in reader.check())
+
+
+def test_hangul_is_bigrammed_so_a_word_matches_with_its_particle(tmp_path: Path) -> None:
+    bm25 = Bm25Index.build([1, 2], ["트랜스포머 모델은 여덟 개의 헤드를 사용합니다", "다른 문서입니다"])
+    _scores, ids = bm25.search("모델", 5)
+    assert ids.tolist() == [1]  # "모델" inside "모델은"
+    bm25.save(tmp_path / "bm25")
+    assert json.loads((tmp_path / "bm25" / "settings.json").read_text())["settings"]["hangul"] is True
+
+
+def test_format_1_index_keeps_reading_hangul_as_words(tmp_path: Path) -> None:
+    """An index written before Hangul bigrams: its stored tokens are whole words, so queries must be too."""
+    old = Bm25Index.build([1], ["트랜스포머 모델은 여덟"], Bm25Settings(hangul=False))
+    old.save(tmp_path / "bm25")
+    settings = tmp_path / "bm25" / "settings.json"
+    meta = json.loads(settings.read_text())
+    meta["format"] = 1
+    del meta["settings"]["hangul"]
+    settings.write_text(json.dumps(meta))
+    loaded = Bm25Index.load(tmp_path / "bm25", with_tokens=True)
+    assert loaded.settings.hangul is False
+    assert loaded.tokenizer("트랜스포머 모델") == ["트랜스포머", "모델"]
+    assert loaded.search("트랜스포머", 5)[1].tolist() == [1]
+    grown = loaded.updated((), [2], ["모델은 크다"])  # the next generation keeps the index's own rule
+    assert grown.settings.hangul is False and sorted(grown.search("모델은", 5)[1].tolist()) == [1, 2]

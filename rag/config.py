@@ -1,7 +1,9 @@
 """One typed configuration: defaults < ``rag.toml`` < ``RAG_*`` environment < flags.
 
-The config file is ``$RAG_CONFIG`` if set, else ``./rag.toml`` if present, else
-``$XDG_CONFIG_HOME/rag/rag.toml``. Unknown keys in the file are errors, so a
+The config file is ``$RAG_CONFIG`` (``--config``) if set, else ``$XDG_CONFIG_HOME/rag/rag.toml``
+and then a ``./rag.toml`` in the current directory, read with a notice and never allowed to choose
+the model, reranker, embedder or password file unless trusted (``--trust-local-config``).
+Unknown keys in the file are errors, so a
 typo never silently does nothing. All state lives under one root,
 ``$RAG_HOME`` (default ``$XDG_DATA_HOME/rag``); the default index is ``<root>/index``.
 """
@@ -9,6 +11,7 @@ typo never silently does nothing. All state lives under one root,
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import tomllib
 import typing
@@ -19,8 +22,13 @@ from typing import Any
 
 from indexes.errors import ConfigError
 
-__all__ = ["FUSIONS", "MODES", "Config", "config_file", "data_root", "load_config", "load_passwords", "validate_retrieval"]
+__all__ = ["FUSIONS", "MODES", "Config", "config_files", "data_root", "load_config", "load_passwords", "validate_retrieval"]
 
+log = logging.getLogger(__name__)
+
+TRUST_ENV = "RAG_TRUST_LOCAL_CONFIG"
+# Settings that choose what code or files get loaded: never taken from an untrusted ./rag.toml.
+UNTRUSTED_KEYS = frozenset({"model", "reranker", "embedder", "password_file"})
 MODES = ("dense", "bm25", "hybrid")  # retrieval modes
 FUSIONS = ("score", "rrf")          # how hybrid retrieval fuses its two lists
 
@@ -77,19 +85,34 @@ def data_root() -> Path:
     return Path(base) / "rag"
 
 
-def config_file() -> Path | None:
-    """The config file in force, if any."""
-    if os.environ.get("RAG_CONFIG"):
-        path = Path(os.environ["RAG_CONFIG"]).expanduser()
+def config_files(env: Mapping[str, str] | None = None) -> list[tuple[Path, bool]]:
+    """The config files in force, lowest precedence first, each with whether it is trusted.
+
+    ``$RAG_CONFIG`` (or ``--config``) alone when set; else the user's
+    ``$XDG_CONFIG_HOME/rag/rag.toml``, then a ``./rag.toml`` in the current directory. That last
+    one is whatever folder the command runs in, so it is read with a notice, and the settings that
+    load code or files (model, reranker, embedder, password file) are taken from it only when
+    ``$RAG_TRUST_LOCAL_CONFIG`` is set (``--trust-local-config``).
+    """
+    env = os.environ if env is None else env
+    if env.get("RAG_CONFIG"):
+        path = Path(env["RAG_CONFIG"]).expanduser()
         if not path.is_file():
             raise ConfigError(f"RAG_CONFIG points to {path}, which does not exist")
-        return path
-    local = Path.cwd() / "rag.toml"
-    if local.is_file():
-        return local
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+        return [(path, True)]
+    found: list[tuple[Path, bool]] = []
+    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     user = Path(base) / "rag" / "rag.toml"
-    return user if user.is_file() else None
+    if user.is_file():
+        found.append((user, True))
+    local = Path.cwd() / "rag.toml"
+    if local.is_file() and local.resolve() != user.resolve():
+        found.append((local, _truthy(env.get(TRUST_ENV, ""))))
+    return found
+
+
+def _truthy(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes", "on")
 
 
 def _coerce(key: str, value: Any, origin: str) -> Any:
@@ -119,8 +142,7 @@ def load_config(overrides: Mapping[str, Any] | None = None, *, env: Mapping[str,
     env = os.environ if env is None else env
     names = {f.name for f in fields(Config)}
     values: dict[str, Any] = {}
-    path = config_file()
-    if path is not None:
+    for path, trusted in config_files(env):
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -128,7 +150,13 @@ def load_config(overrides: Mapping[str, Any] | None = None, *, env: Mapping[str,
         unknown = sorted(set(data) - names)
         if unknown:
             raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(names))}")
-        values.update({k: _coerce(k, v, str(path)) for k, v in data.items()})
+        if path.parent == Path.cwd():
+            log.warning("reading settings from %s in the current directory", path)
+        refused = sorted(k for k in data if k in UNTRUSTED_KEYS) if not trusted else []
+        for key in refused:
+            log.warning("ignoring %s = %r from %s: a file in the current directory may not choose what is loaded "
+                        "(pass --trust-local-config if this folder is yours)", key, data[key], path)
+        values.update({k: _coerce(k, v, str(path)) for k, v in data.items() if k not in refused})
     for name in names:
         key = f"RAG_{name.upper()}"
         if key in env:

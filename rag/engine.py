@@ -13,6 +13,8 @@ the first question. Close the object (or use ``with``) to free them.
 from __future__ import annotations
 
 import logging
+import os
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -54,6 +56,8 @@ class RAG:
         self._generator = generator
         self._owns_generator = generator is None  # an injected generator belongs to the caller
         self._index: Index | None = None
+        self._index_stamp: tuple[int, int, int] | None = None
+        self._index_lock = threading.Lock()
 
     @classmethod
     def open(cls, index: str | Path | None = None, *, create: bool = False, embedder: Embedder | str | None = None,
@@ -80,9 +84,17 @@ class RAG:
     # -- components (lazy) ---------------------------------------------------------------
     @property
     def index(self) -> Index:
-        if self._index is None:
-            self._index = Index.open(self.directory)
-        return self._index
+        """The committed generation, followed: each access compares the manifest's file identity
+        (one ``stat``) with the one this view was opened from, and reopens after an external commit.
+        A view being read by another thread is left to finish; it is released when dropped."""
+        stamp = _manifest_stamp(self.directory)
+        with self._index_lock:
+            if self._index is None or stamp != self._index_stamp:
+                if self._index is not None:
+                    log.debug("index %s moved to a new generation; reopening", self.directory)
+                self._index = Index.open(self.directory)
+                self._index_stamp = stamp
+            return self._index
 
     @property
     def embedder(self) -> Embedder:
@@ -222,6 +234,15 @@ class RAG:
     def chat(self, **options: Any) -> Conversation:
         """A conversation: follow-up questions are rewritten for retrieval, history kept in the budget."""
         return Conversation(self, **options)
+
+
+def _manifest_stamp(directory: Path) -> tuple[int, int, int] | None:
+    """Identity of the committed manifest (replaced atomically on every commit), or None if absent."""
+    try:
+        st = os.stat(directory / "manifest.json")
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
 def _require_text(question: str) -> None:

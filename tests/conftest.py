@@ -22,7 +22,7 @@ def _isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RAG_HOME", str(tmp_path / "rag-home"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    for key in ("RAG_CONFIG", "RAG_INDEX", "RAG_MODEL", "RAG_EMBEDDER", "RAG_TOP_K", "RAG_N_CTX"):
+    for key in ("RAG_CONFIG", "RAG_INDEX", "RAG_MODEL", "RAG_EMBEDDER", "RAG_TOP_K", "RAG_N_CTX", "RAG_TRUST_LOCAL_CONFIG"):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.chdir(tmp_path)
 

@@ -98,7 +98,12 @@ def test_config_command_shows_effective_values(capsys: pytest.CaptureFixture[str
     assert code == 0 and json.loads(out)["top_k"] == 8
 
 
-def test_unknown_command_is_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("argv", [["frobnicate"], ["ask"], ["search", "q", "--top-k", "many"], ["eval", "beir"],
+                                  ["ingest", "--no-such-flag", "x"]])
+def test_usage_errors_exit_1_not_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """Exit 2 means "some inputs failed"; a mistyped command line is a usage error: 1, with the usage line."""
     with pytest.raises(SystemExit) as exc:
-        main(["frobnicate"])
-    assert exc.value.code == 2 or exc.value.code == 1
+        main(argv)
+    assert exc.value.code == 1
+    err = capsys.readouterr().err
+    assert err.startswith("usage: rag") and "error:" in err

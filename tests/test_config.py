@@ -18,6 +18,7 @@ def test_defaults_and_default_index_under_rag_home(tmp_path: Path) -> None:
 
 def test_layering_file_then_env_then_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "rag.toml").write_text('top_k = 3\nn_ctx = 2048\nmodel = "/models/a.gguf"\nexclude = ["*.log"]\n')
+    monkeypatch.setenv("RAG_TRUST_LOCAL_CONFIG", "1")
     assert load_config().top_k == 3
     monkeypatch.setenv("RAG_TOP_K", "7")
     monkeypatch.setenv("RAG_EXCLUDE", "*.tmp, drafts/*")
@@ -62,3 +63,44 @@ def test_password_file(tmp_path: Path) -> None:
     path.write_text('"*.pdf" = 3\n')
     with pytest.raises(ConfigError, match="must be strings"):
         load_passwords(path)
+
+
+def test_local_rag_toml_cannot_choose_what_is_loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     caplog: pytest.LogCaptureFixture) -> None:
+    """Running rag inside an untrusted folder: its rag.toml is read with a notice, but its model,
+    reranker, embedder and password file are ignored unless the folder is trusted."""
+    (tmp_path / "rag.toml").write_text('top_k = 4\nmodel = "evil.gguf"\nreranker = "evil-dir"\n'
+                                       'embedder = "evil-embedder"\npassword_file = "pw.toml"\n')
+    with caplog.at_level("WARNING", logger="rag.config"):
+        config = load_config()
+    assert config.top_k == 4
+    assert (config.model, config.reranker, config.embedder, config.password_file) == (None, None, None, None)
+    assert "current directory" in caplog.text and "ignoring model = 'evil.gguf'" in caplog.text
+    monkeypatch.setenv("RAG_TRUST_LOCAL_CONFIG", "1")
+    trusted = load_config()
+    assert (trusted.model, trusted.reranker) == ("evil.gguf", "evil-dir")
+
+
+def test_user_config_is_trusted_and_local_file_overrides_its_plain_settings(tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "xdg"
+    (home / "rag").mkdir(parents=True)
+    (home / "rag" / "rag.toml").write_text('model = "/models/mine.gguf"\ntop_k = 2\n')
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
+    (tmp_path / "rag.toml").write_text('top_k = 6\nmodel = "other.gguf"\n')
+    config = load_config()
+    assert (config.model, config.top_k) == ("/models/mine.gguf", 6)
+
+
+def test_config_flag_selects_the_file_for_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from rag.cli import main
+
+    monkeypatch.setenv("RAG_CONFIG", "")  # the flag sets it for the process; restored after the test
+    path = tmp_path / "chosen.toml"
+    path.write_text('top_k = 11\nmodel = "/models/x.gguf"\n')
+    assert main(["--config", str(path), "config", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert (shown["top_k"], shown["model"]) == (11, "/models/x.gguf")

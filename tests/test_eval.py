@@ -79,6 +79,19 @@ def test_eval_into_a_given_index_and_resume(tmp_path: Path, capsys: pytest.Captu
         assert index.check() == [] and index.manifest.settings["header"]["title"] == "document title"
 
 
+def test_eval_never_writes_into_the_users_own_index(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """RAG_INDEX and rag.toml name the user's index; an evaluation builds in its own cache instead."""
+    mine = tmp_path / "my-index"
+    monkeypatch.setenv("RAG_INDEX", str(mine))
+    (tmp_path / "conf.toml").write_text(f'index = "{mine}"\n')
+    monkeypatch.setenv("RAG_CONFIG", str(tmp_path / "conf.toml"))
+    code, out, err = _run(capsys, "beir", str(_beir(tmp_path / "tiny")), "--json")
+    assert code == 0, err
+    assert not mine.exists()
+    assert Path(json.loads(out)["index"]).is_relative_to(tmp_path / "rag-home" / "eval")
+
+
 def test_eval_squad_reports_paragraph_hits(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     squad = {"version": "1.1", "data": [
         {"title": "Lighthouse", "paragraphs": [

@@ -54,7 +54,8 @@ def cmd_eval(args: argparse.Namespace, settings: dict[str, Any]) -> int:
     config = load_config(settings)
     data = load_beir(args.path, args.split) if args.eval_kind == "beir" else load_squad(args.path)
     embedder = load_embedder(config.embedder)
-    directory = Path(config.index).expanduser() if config.index else eval_index_dir(data, embedder)
+    # Only an explicit --index is used: RAG_INDEX or rag.toml name the user's own index, never an eval's.
+    directory = Path(settings["index"]).expanduser() if settings.get("index") else eval_index_dir(data, embedder)
     tty = sys.stderr.isatty() and not args.json
     index = build_corpus_index(directory, data.corpus, embedder, progress=_bar("indexing", tty))
     with index:

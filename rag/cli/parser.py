@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from indexes import RagError
 from rag.cli.common import retrieval_args
@@ -37,10 +38,23 @@ def _model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--top-k", type=int, metavar="N", help="sources retrieved per question (default 5)")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse exits 2 on a usage error; our contract says 1 (2 means some inputs failed).
+    Subcommand parsers are made of the same class, so they follow it too."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(1, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rag", description="Ask questions about your own documents, answered "
+    parser = _Parser(prog="rag", description="Ask questions about your own documents, answered "
                                      "by a local Llama model with file-and-page citations. Nothing leaves the machine.")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging; -v shows tracebacks")
+    parser.add_argument("--config", metavar="FILE", help="read settings from this TOML file (default: $RAG_CONFIG, "
+                        "~/.config/rag/rag.toml, then ./rag.toml with a notice)")
+    parser.add_argument("--trust-local-config", action="store_true",
+                        help="let ./rag.toml choose the model, reranker, embedder and password file")
     parser.add_argument("--embedder", metavar="MODEL", help="sentence-transformers model dir/name (default: the index's own)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
@@ -111,6 +125,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     level = logging.WARNING if args.verbose == 0 else logging.INFO if args.verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if args.config:  # the CLI's own process: settings are read from the environment by every component
+        os.environ["RAG_CONFIG"] = args.config
+    if args.trust_local_config:
+        os.environ["RAG_TRUST_LOCAL_CONFIG"] = "1"
     if not args.verbose:  # pypdf warns about every odd font; the per-file verdict is what users need
         logging.getLogger("pypdf").setLevel(logging.ERROR)
     from rag.cli import commands as command_family

@@ -50,3 +50,10 @@ def test_help_is_instant_and_light() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
     assert "usage: rag" in out.stdout
     assert out.stdout.strip().endswith("HEAVY:")
+
+
+def test_indexes_and_ingest_import_no_unix_only_module() -> None:
+    """``import indexes`` must work on Windows: the write lock comes from filelock, not fcntl."""
+    offenders = [str(path.relative_to(REPO)) for package in ("indexes", "ingest")
+                 for path in (REPO / package).rglob("*.py") if "fcntl" in _imports(path)]
+    assert offenders == []

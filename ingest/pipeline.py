@@ -23,8 +23,9 @@ from ingest.chunking import ChunkerSettings, PageChunker
 from ingest.discover import Candidate, discover, file_sha256, password_for
 from ingest.headers import HEADER_SETTINGS, embedding_texts
 from ingest.injection import looks_like_instructions
+from ingest.jobs import ReadJob, ReadOutcome
 from ingest.report import FileResult, IngestReport, Progress
-from ingest.workers import ReadJob, ReadOutcome, read_all
+from ingest.workers import read_all
 
 __all__ = ["IngestOptions", "ingest_paths", "open_or_create"]
 
@@ -42,7 +43,7 @@ class IngestOptions:
     max_pages: int | None = 5000
     max_bytes: int | None = 200 * 1024 * 1024
     file_timeout: float = 300.0
-    workers: int = 1
+    workers: int = 1                  # parser processes; 0 parses in-process, unlimited (for tests and debugging)
     embed_batch: int = 256
     commit_every: int = 2000          # chunks
     commit_seconds: float = 60.0      # a crash loses at most about this much work

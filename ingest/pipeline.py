@@ -33,7 +33,9 @@ log = logging.getLogger(__name__)
 
 # Files we do not index by design are skipped, not failed: they do not make the exit code 2.
 SKIP_REASONS = {"unsupported_type"}
-RETRY_REASONS = {"encrypted_password_required", "wrong_password", "timeout"}
+# A failure is recorded with the file's content hash and stands until the file changes (or
+# ``retry_failed``); these are retried as soon as passwords are given, since that may be what they lack.
+PASSWORD_REASONS = {"encrypted_password_required", "wrong_password"}
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ class IngestOptions:
     lock_wait: float = 30.0
     max_memory: int | None = 4 << 30  # bytes of address space per parser process
     chunker: ChunkerSettings = field(default_factory=ChunkerSettings)
+    retry_failed: bool = False        # read again files that failed before, though unchanged (e.g. timeouts)
 
 
 def embedder_info(embedder: Embedder) -> EmbedderInfo:
@@ -157,7 +160,7 @@ def _plan(lookup: Callable[[str], SourceRecord | None], candidates: Sequence[Can
     for cand in candidates:
         record = lookup(str(cand.path))
         retry = record is not None and record.status == "failed" and (
-            (record.reason in RETRY_REASONS and bool(options.passwords)) or record.reason == "timeout")
+            options.retry_failed or (record.reason in PASSWORD_REASONS and bool(options.passwords)))
         if record and not retry and record.size == cand.size and record.mtime_ns == cand.mtime_ns:
             unchanged.append(_unchanged(record))
             continue
@@ -175,6 +178,10 @@ def _plan(lookup: Callable[[str], SourceRecord | None], candidates: Sequence[Can
 
 
 def _unchanged(record: SourceRecord) -> FileResult:
+    if record.status == "failed":  # the recorded verdict stands for the same content
+        return FileResult(record.path, "failed", record.reason, f"{record.message} (an earlier run's verdict: the "
+                          "file is unchanged, so it was not read again; use retry_failed (--retry-failed) to read it again)",
+                          flags=("not_retried",))
     if record.status != "indexed":
         return FileResult(record.path, record.status, record.reason, record.message)
     return FileResult(record.path, "unchanged", pages=record.pages, chunks=record.chunks)

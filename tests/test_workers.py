@@ -1,10 +1,11 @@
 """Parser workers: every batch, even of one file, is read under a time and memory limit in a
-fresh interpreter."""
+fresh interpreter; a timed-out file is not read again until it changes or a retry is asked for."""
 
 from __future__ import annotations
 
 import logging
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -13,16 +14,24 @@ from pathlib import Path
 import pytest
 
 import ingest
+from indexes import HashEmbedder, Index
+from ingest import IngestOptions, ingest_paths
 from ingest.workers import ReadJob, read_all
 
 from .conftest import shared
 
+EMB = HashEmbedder(dimension=64)
 SLOW_PDF = "huge_619_pages_2.9MB.pdf"  # ~20 s of pypdf extraction on 2 cores
 
 
 def _small_pdfs() -> list[Path]:
     real = shared("pdfs", "real")
     return [real / "transcript_scotus_p1.pdf", real / "form_libreoffice_fillable.pdf"]
+
+
+def _copy(source: Path, folder: Path) -> Path:
+    folder.mkdir(exist_ok=True)
+    return Path(shutil.copy(source, folder / source.name))
 
 
 class _WorkerPids(logging.Handler):
@@ -57,6 +66,46 @@ def test_a_one_file_batch_is_read_under_the_time_limit() -> None:
     slow = shared("pdfs", "adversarial", SLOW_PDF)
     (outcome,) = read_all([ReadJob(slow)], workers=1, timeout=2)
     assert (outcome.reason, outcome.document) == ("timeout", None)
+
+
+@pytest.mark.slow
+def test_a_one_file_batch_gets_the_time_limit_and_its_verdict_sticks(tmp_path: Path) -> None:
+    pdf = _copy(shared("pdfs", "adversarial", SLOW_PDF), tmp_path / "docs")
+    options = IngestOptions(file_timeout=2)
+    first = ingest_paths(tmp_path / "idx", [pdf], EMB, options)
+    assert [(f.status, f.reason) for f in first.files] == [("failed", "timeout")]
+    with Index.open(tmp_path / "idx") as index:
+        record = index.source(str(pdf))
+        assert record is not None and (record.status, record.reason) == ("failed", "timeout")
+        assert len(record.sha256) == 64
+    # The next night: unchanged, so not read again (no 2 s wait), and reported as the standing verdict.
+    again = ingest_paths(tmp_path / "idx", [pdf], EMB, options)
+    (result,) = again.files
+    assert (result.status, result.reason, result.flags) == ("failed", "timeout", ("not_retried",))
+    assert "retry_failed" in (result.message or "") and again.seconds < 1.5
+    assert again.generation == first.generation and again.exit_code == 3
+    # Asked to retry, it is read again (and times out again).
+    retried = ingest_paths(tmp_path / "idx", [pdf], EMB, IngestOptions(file_timeout=2, retry_failed=True))
+    (result,) = retried.files
+    assert (result.status, result.reason, result.flags) == ("failed", "timeout", ()) and retried.seconds >= 2
+    # Changed content is read again without asking.
+    with open(pdf, "ab") as handle:
+        handle.write(b"\n% edited\n")
+    changed = ingest_paths(tmp_path / "idx", [pdf], EMB, options)
+    (result,) = changed.files
+    assert (result.status, result.reason, result.flags) == ("failed", "timeout", ()) and changed.seconds >= 2
+
+
+def test_failed_files_are_retried_on_request_and_then_indexed(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "big.txt").write_text("A lighthouse keeper's log. " * 400, encoding="utf-8")
+    small = IngestOptions(max_bytes=1000)
+    first = ingest_paths(tmp_path / "idx", [docs], EMB, small)
+    assert [(f.status, f.reason) for f in first.files] == [("failed", "too_large")]
+    assert ingest_paths(tmp_path / "idx", [docs], EMB).files[0].flags == ("not_retried",)  # limit raised: no matter
+    retried = ingest_paths(tmp_path / "idx", [docs], EMB, IngestOptions(retry_failed=True))
+    assert [(f.status, f.reason) for f in retried.files] == [("added", None)]
 
 
 @pytest.mark.slow

@@ -53,6 +53,7 @@ class IngestOptions:
     max_memory: int | None = 4 << 30  # bytes of address space per parser process
     chunker: ChunkerSettings = field(default_factory=ChunkerSettings)
     retry_failed: bool = False        # read again files that failed before, though unchanged (e.g. timeouts)
+    follow_symlinks: bool = False     # read links that lead out of the folder being ingested
 
 
 def embedder_info(embedder: Embedder) -> EmbedderInfo:
@@ -90,9 +91,11 @@ def ingest_paths(directory: str | Path, paths: Sequence[str | Path], embedder: E
     options = options or IngestOptions()
     started = time.perf_counter()
     directory = Path(directory).expanduser().resolve()
-    candidates, excluded, missing = discover(paths, options.exclude)
+    candidates, excluded, missing, outside = discover(paths, options.exclude, follow_symlinks=options.follow_symlinks)
     results: list[FileResult] = [FileResult(str(p), "excluded", "excluded") for p in excluded]
     results += [FileResult(str(p), "failed", "not_found", f"{p} does not exist") for p in missing]
+    results += [FileResult(str(p), "skipped", "symlink_outside", f"{p.name} is a symbolic link that leads out of the "
+                           "folder being ingested: not read (follow_symlinks (--follow-symlinks) reads it)") for p in outside]
     if dry_run:
         return _dry_run(directory, paths, candidates, options, results, started)
     index = open_or_create(directory, embedder, options.chunker)

@@ -22,6 +22,7 @@ from indexes.errors import (
     ModelError,
     RagError,
     ReadError,
+    StorageError,
 )
 from indexes.index import Index, IndexWriter
 from indexes.manifest import FORMAT_VERSION, EmbedderInfo, Manifest
@@ -50,6 +51,7 @@ __all__ = [
     "ReadError",
     "SentenceTransformerEmbedder",
     "SourceRecord",
+    "StorageError",
     "chunk_id",
     "load_embedder",
     "text_hash",

@@ -6,6 +6,9 @@ without breaking the one-way import rule; ``rag`` re-exports it.
 
 from __future__ import annotations
 
+import errno
+import sqlite3
+
 __all__ = [
     "ConfigError",
     "EmbedderMismatchError",
@@ -15,6 +18,8 @@ __all__ = [
     "ModelError",
     "RagError",
     "ReadError",
+    "StorageError",
+    "is_storage_failure",
 ]
 
 
@@ -58,6 +63,27 @@ class EmbedderMismatchError(RagError):
 
 class IndexLockedError(RagError):
     code = "index_locked"
+
+
+class StorageError(RagError):
+    """Writing the index failed for want of space or permission; the last committed generation stands."""
+
+    code = "storage"
+    exit_code = 3
+
+
+_STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EIO, errno.EROFS, errno.EACCES})
+_STORAGE_WORDS = ("disk", "full", "i/o", "readonly", "read-only", "fwrite", "write error", "no space")
+
+
+def is_storage_failure(exc: BaseException) -> bool:
+    """Is ``exc`` a failed write to disk (full, over quota, over the file size limit, read-only)?
+    SQLite and FAISS report these as their own exception types with words, not errno."""
+    if isinstance(exc, OSError) and exc.errno in _STORAGE_ERRNOS:
+        return True
+    if isinstance(exc, sqlite3.OperationalError | RuntimeError):
+        return any(word in str(exc).lower() for word in _STORAGE_WORDS)
+    return False
 
 
 class ModelError(RagError):

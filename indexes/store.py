@@ -9,7 +9,9 @@ previous generation are purged. The integer ``rowid`` of a chunk is its FAISS id
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +55,9 @@ CREATE INDEX IF NOT EXISTS chunks_removed ON chunks(removed_gen);
 CREATE INDEX IF NOT EXISTS chunks_embed_hash ON chunks(embed_hash);
 """
 
+# Values per IN (...) list: SQLite limits the variables of one statement (999 before 3.32).
+_BATCH = 900
+
 _VISIBLE = "added_gen <= ? AND (removed_gen IS NULL OR removed_gen > ?)"
 
 
@@ -76,22 +81,59 @@ class SourceRecord:
     updated_at: float = 0.0
 
 
+class _Connection(sqlite3.Connection):
+    """A connection that can be weakly referenced (the base class cannot)."""
+
+
 class ChunkStore:
-    """Thin typed access to ``chunks.sqlite``. One connection per instance."""
+    """Thin typed access to ``chunks.sqlite``: one connection per thread that uses it.
+
+    A SQLite connection must not be shared by threads running queries at once, and
+    readers in threads (an HTTP server) are normal. Each thread gets its own
+    connection on first use; it closes when that thread ends, or at ``close()``.
+    A write transaction lives on the connection of the thread that began it.
+    """
 
     def __init__(self, path: Path, *, readonly: bool = False) -> None:
         self.path = path
-        if readonly:
-            self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-        else:
-            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._readonly = readonly
+        self._local = threading.local()
+        self._open: weakref.WeakSet[_Connection] = weakref.WeakSet()
+        self._guard = threading.Lock()
+        self._closed = False
+        if not readonly:
             self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
-        self._db.execute("PRAGMA busy_timeout=10000")
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        db: _Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = self._connect()
+            self._local.db = db
+        return db
+
+    def _connect(self) -> _Connection:
+        with self._guard:
+            if self._closed:
+                raise sqlite3.ProgrammingError(f"{self.path} is closed")
+            # check_same_thread=False only so that close() may close it from another thread:
+            # each connection is used by the one thread that opened it.
+            if self._readonly:
+                db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False, factory=_Connection)
+            else:
+                db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, factory=_Connection)
+                db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA busy_timeout=10000")
+            self._open.add(db)
+        return db
 
     def close(self) -> None:
-        self._db.close()
+        with self._guard:
+            self._closed = True
+            for db in list(self._open):
+                db.close()
+            self._open.clear()
 
     # -- transactions (writer only) -------------------------------------------------
     def begin(self) -> None:
@@ -136,8 +178,8 @@ class ChunkStore:
         """Vectors already computed for these embedding-text hashes (any generation)."""
         wanted = list(dict.fromkeys(embed_hashes))
         found: dict[str, np.ndarray] = {}
-        for start in range(0, len(wanted), 500):
-            part = wanted[start:start + 500]
+        for start in range(0, len(wanted), _BATCH):
+            part = wanted[start:start + _BATCH]
             marks = ",".join("?" * len(part))
             for embed_hash, blob in self._db.execute(
                     f"SELECT embed_hash, vector FROM chunks WHERE embed_hash IN ({marks})", part):
@@ -159,14 +201,17 @@ class ChunkStore:
         return cur.rowcount
 
     def chunks_by_ids(self, ids: Iterable[int], gen: int) -> dict[int, Chunk]:
-        id_list = [int(i) for i in ids]
-        if not id_list:
-            return {}
-        marks = ",".join("?" * len(id_list))
-        rows = self._db.execute(
-            f'SELECT rowid, id, source, page, start, "end", text FROM chunks WHERE rowid IN ({marks}) AND {_VISIBLE}',
-            (*id_list, gen, gen)).fetchall()
-        return {int(r[0]): Chunk(id=r[1], source=r[2], page=r[3], start=r[4], end=r[5], text=r[6]) for r in rows}
+        """The chunks with these ids visible at ``gen`` (any number of ids: queried in batches)."""
+        id_list = list(dict.fromkeys(int(i) for i in ids))
+        found: dict[int, Chunk] = {}
+        for start in range(0, len(id_list), _BATCH):
+            part = id_list[start:start + _BATCH]
+            marks = ",".join("?" * len(part))
+            for r in self._db.execute(
+                    f'SELECT rowid, id, source, page, start, "end", text FROM chunks WHERE rowid IN ({marks}) '
+                    f"AND {_VISIBLE}", (*part, gen, gen)):
+                found[int(r[0])] = Chunk(id=r[1], source=r[2], page=r[3], start=r[4], end=r[5], text=r[6])
+        return found
 
     def visible_vectors(self, gen: int) -> tuple[np.ndarray, np.ndarray]:
         """All (ids, vectors) visible at ``gen``: used to rebuild or check FAISS."""

@@ -10,7 +10,6 @@ next writer (``IndexWriter._recover``).
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import time
@@ -20,6 +19,7 @@ from types import TracebackType
 from typing import IO
 
 import numpy as np
+from filelock import lock_descriptor
 
 from indexes.bm25 import Bm25Changes, Bm25Index
 from indexes.errors import IndexFormatError, IndexLockedError
@@ -35,25 +35,31 @@ log = logging.getLogger(__name__)
 
 
 def _take_lock(directory: Path, wait: float) -> IO[str]:
+    """Hold ``write.lock`` (an OS lock through ``filelock``: flock on Unix, LockFileEx on
+    Windows; released by the OS if the process dies) and write our pid into it."""
     handle = open(directory / LOCK, "a+", encoding="utf-8")
     deadline = time.monotonic() + wait
-    while True:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            break
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                handle.seek(0)
-                holder = handle.read().strip() or "another process"
-                handle.close()
-                raise IndexLockedError(f"index {directory} is being written by pid {holder}; "
-                                       "wait for it to finish and try again") from None
-            time.sleep(0.1)
+    while not lock_descriptor(handle.fileno(), blocking=False):
+        if time.monotonic() >= deadline:
+            holder = _holder(handle)
+            handle.close()
+            raise IndexLockedError(f"index {directory} is being written by {holder}; "
+                                   "wait for it to finish and try again")
+        time.sleep(0.1)
     handle.seek(0)
     handle.truncate()
     handle.write(str(os.getpid()))
     handle.flush()
     return handle
+
+
+def _holder(handle: IO[str]) -> str:
+    try:
+        handle.seek(0)
+        pid = handle.read().strip()
+    except OSError:  # Windows: the locked byte cannot be read by another process
+        pid = ""
+    return f"pid {pid}" if pid.isdigit() else "another process"
 
 
 class IndexWriter:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
-__all__ = ["Candidate", "discover", "file_sha256", "password_for"]
+__all__ = ["Candidate", "Discovery", "discover", "file_sha256", "password_for"]
 
 
 @dataclass(frozen=True)
@@ -31,25 +32,41 @@ def _excluded(path: Path, root: Path, patterns: Sequence[str]) -> bool:
                for p in patterns)
 
 
-def discover(paths: Iterable[str | Path], exclude: Sequence[str] = ()) -> tuple[list[Candidate], list[Path], list[Path]]:
+class Discovery(NamedTuple):
+    """What the named paths hold: files to look at, and those left out (and why)."""
+
+    candidates: list[Candidate]
+    excluded: list[Path]
+    missing: list[Path]
+    outside_links: list[Path]  # symbolic links that lead out of the folder being ingested
+
+
+def discover(paths: Iterable[str | Path], exclude: Sequence[str] = (), *, follow_symlinks: bool = False) -> Discovery:
     """Expand ``paths`` into files (directories recursively, hidden entries skipped).
 
-    Returns ``(candidates, excluded, missing)``. Paths are absolute; each file appears once.
+    A symbolic link met inside a folder is read only if it points inside that folder
+    (a link to a directory inside is not walked: its files are found under their own
+    names). Links that leave it, to files or directories, are listed in ``outside_links``
+    and not read, unless ``follow_symlinks``: then every link is followed, each real
+    directory walked once, so link loops end. A path named directly is always read.
+    Paths are absolute; each file appears once.
     """
     found: dict[Path, Candidate] = {}
     excluded: list[Path] = []
     missing: list[Path] = []
+    outside: list[Path] = []
     for raw in paths:
         root = Path(raw).expanduser().absolute()
         if not root.exists():
             missing.append(root)
             continue
+        links: list[Path] = []
         if root.is_file():
             files: Iterable[Path] = [root]
             base = root.parent
         else:
             base = root
-            files = _walk(root)
+            files = _walk(root, follow_symlinks, links)
         for path in files:
             if _excluded(path, base, exclude):
                 excluded.append(path)
@@ -60,17 +77,46 @@ def discover(paths: Iterable[str | Path], exclude: Sequence[str] = ()) -> tuple[
                 missing.append(path)
                 continue
             found.setdefault(path, Candidate(path, root, stat.st_size, stat.st_mtime_ns))
-    return sorted(found.values(), key=lambda c: str(c.path)), excluded, missing
+        for link in links:
+            (excluded if _excluded(link, base, exclude) else outside).append(link)
+    return Discovery(sorted(found.values(), key=lambda c: str(c.path)), excluded, missing, sorted(set(outside)))
 
 
-def _walk(root: Path) -> Iterable[Path]:
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+def _walk(root: Path, follow: bool, outside: list[Path]) -> Iterator[Path]:
+    real_root = root.resolve()
+    walked: set[tuple[int, int]] = set()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=follow):
+        here = Path(dirpath)
+        if follow:  # through links a directory can come round again: a loop, or a second name
+            identity = _identity(here)
+            if identity is None or identity in walked:
+                dirnames[:] = []
+                continue
+            walked.add(identity)
+        keep: list[str] = []
+        for name in sorted(d for d in dirnames if not d.startswith(".")):
+            path = here / name
+            if follow or not path.is_symlink():
+                keep.append(name)
+            elif not path.resolve().is_relative_to(real_root):
+                outside.append(path)  # a link inside the folder is not walked: its files have their own names
+        dirnames[:] = keep
         for name in sorted(filenames):
-            if not name.startswith("."):
-                path = Path(dirpath) / name
-                if path.is_file():
-                    yield path
+            path = here / name
+            if name.startswith(".") or not path.is_file():
+                continue
+            if not follow and path.is_symlink() and not path.resolve().is_relative_to(real_root):
+                outside.append(path)
+                continue
+            yield path
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
 
 
 def file_sha256(path: Path) -> str:

@@ -6,11 +6,14 @@ have their chunks replaced; files that vanished from an ingested folder are
 removed. Every file ends with a verdict, and one bad file never stops a batch.
 Embedding is batched across files; the index commits every ``commit_every``
 chunks so a crash late in a long run loses little.
+
+Over 300 lines on purpose: the sync plan, its commit batching and the per-file verdicts are one transaction's logic.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -19,12 +22,15 @@ from pathlib import Path
 import numpy as np
 
 from indexes import Chunk, Embedder, EmbedderInfo, Index, IndexMissingError, IndexWriter, SourceRecord, text_hash
+from indexes.errors import StorageError, is_storage_failure
+from indexes.manifest import read_manifest
 from ingest.chunking import ChunkerSettings, PageChunker
 from ingest.discover import Candidate, discover, file_sha256, password_for
 from ingest.headers import HEADER_SETTINGS, embedding_texts
 from ingest.injection import looks_like_instructions
+from ingest.jobs import ReadJob, ReadOutcome
 from ingest.report import FileResult, IngestReport, Progress
-from ingest.workers import ReadJob, ReadOutcome, read_all
+from ingest.workers import read_all
 
 __all__ = ["IngestOptions", "ingest_paths", "open_or_create"]
 
@@ -32,7 +38,9 @@ log = logging.getLogger(__name__)
 
 # Files we do not index by design are skipped, not failed: they do not make the exit code 2.
 SKIP_REASONS = {"unsupported_type"}
-RETRY_REASONS = {"encrypted_password_required", "wrong_password", "timeout"}
+# A failure is recorded with the file's content hash and stands until the file changes (or
+# ``retry_failed``); these are retried as soon as passwords are given, since that may be what they lack.
+PASSWORD_REASONS = {"encrypted_password_required", "wrong_password"}
 
 
 @dataclass(frozen=True)
@@ -42,13 +50,15 @@ class IngestOptions:
     max_pages: int | None = 5000
     max_bytes: int | None = 200 * 1024 * 1024
     file_timeout: float = 300.0
-    workers: int = 1
+    workers: int = 1                  # parser processes; 0 parses in-process, unlimited (for tests and debugging)
     embed_batch: int = 256
     commit_every: int = 2000          # chunks
     commit_seconds: float = 60.0      # a crash loses at most about this much work
     lock_wait: float = 30.0
     max_memory: int | None = 4 << 30  # bytes of address space per parser process
     chunker: ChunkerSettings = field(default_factory=ChunkerSettings)
+    retry_failed: bool = False        # read again files that failed before, though unchanged (e.g. timeouts)
+    follow_symlinks: bool = False     # read links that lead out of the folder being ingested
 
 
 def embedder_info(embedder: Embedder) -> EmbedderInfo:
@@ -86,9 +96,11 @@ def ingest_paths(directory: str | Path, paths: Sequence[str | Path], embedder: E
     options = options or IngestOptions()
     started = time.perf_counter()
     directory = Path(directory).expanduser().resolve()
-    candidates, excluded, missing = discover(paths, options.exclude)
+    candidates, excluded, missing, outside = discover(paths, options.exclude, follow_symlinks=options.follow_symlinks)
     results: list[FileResult] = [FileResult(str(p), "excluded", "excluded") for p in excluded]
     results += [FileResult(str(p), "failed", "not_found", f"{p} does not exist") for p in missing]
+    results += [FileResult(str(p), "skipped", "symlink_outside", f"{p.name} is a symbolic link that leads out of the "
+                           "folder being ingested: not read (follow_symlinks (--follow-symlinks) reads it)") for p in outside]
     if dry_run:
         return _dry_run(directory, paths, candidates, options, results, started)
     index = open_or_create(directory, embedder, options.chunker)
@@ -113,6 +125,13 @@ def ingest_paths(directory: str | Path, paths: Sequence[str | Path], embedder: E
             if chunker is not None:
                 results += _process(writer, work, embedder, chunker, options, progress)
             generation = writer.commit()
+    except (OSError, sqlite3.Error, RuntimeError) as exc:
+        if not is_storage_failure(exc):
+            raise
+        committed = read_manifest(directory).generation
+        raise StorageError(f"writing the index {directory} failed ({' '.join(str(exc).split())}): the disk is full or "
+                           f"not writable. The index is intact at generation {committed}; free space and run "
+                           "`rag ingest` again to finish") from exc
     finally:
         index.close()
     return IngestReport(str(directory), tuple(results), generation, time.perf_counter() - started)
@@ -156,7 +175,7 @@ def _plan(lookup: Callable[[str], SourceRecord | None], candidates: Sequence[Can
     for cand in candidates:
         record = lookup(str(cand.path))
         retry = record is not None and record.status == "failed" and (
-            (record.reason in RETRY_REASONS and bool(options.passwords)) or record.reason == "timeout")
+            options.retry_failed or (record.reason in PASSWORD_REASONS and bool(options.passwords)))
         if record and not retry and record.size == cand.size and record.mtime_ns == cand.mtime_ns:
             unchanged.append(_unchanged(record))
             continue
@@ -174,6 +193,10 @@ def _plan(lookup: Callable[[str], SourceRecord | None], candidates: Sequence[Can
 
 
 def _unchanged(record: SourceRecord) -> FileResult:
+    if record.status == "failed":  # the recorded verdict stands for the same content
+        return FileResult(record.path, "failed", record.reason, f"{record.message} (an earlier run's verdict: the "
+                          "file is unchanged, so it was not read again; use retry_failed (--retry-failed) to read it again)",
+                          flags=("not_retried",))
     if record.status != "indexed":
         return FileResult(record.path, record.status, record.reason, record.message)
     return FileResult(record.path, "unchanged", pages=record.pages, chunks=record.chunks)

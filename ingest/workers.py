@@ -1,115 +1,211 @@
-"""Read documents in worker processes, in order, with a per-file time limit.
+"""Read documents in parser worker processes, in job order, each file under a time and memory limit.
 
-Parsing (pypdf is pure Python) runs in a separate process while the main
-process chunks and embeds, so both cores work. A file that hangs its worker
-past the time limit is reported as ``timeout``; the worker is killed and a
-fresh one continues with the rest of the batch.
+Parsing (pypdf is pure Python) runs in separate processes while the main
+process chunks and embeds, so both cores work; up to ``ahead`` jobs are queued
+in a worker so it never waits for the parent. Every batch, even of one file,
+goes through a worker: a file that hangs its worker past the time limit is
+reported as ``timeout``, one that dies (killed, crashed) as ``parse_error``;
+the worker is killed and a fresh one continues with the rest of the batch.
+
+Workers are fresh interpreters running ``ingest.parse_worker`` (not
+multiprocessing), so they never re-import the caller's ``__main__``; they get
+the parent's ``sys.path`` and log through the parent's logging settings.
 """
 
 from __future__ import annotations
 
 import logging
-import multiprocessing
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
 
-from indexes.errors import ReadError
-from ingest.readers import Document, read_document
+from indexes.errors import ConfigError
+from ingest.jobs import ReadJob, ReadOutcome, read_one
+from ingest.wire import PROTOCOL, decode_outcome, encode_job, read_frame, write_frame
 
 __all__ = ["ReadJob", "ReadOutcome", "read_all"]
 
+_PACKAGE = str(Path(__file__).with_name("__init__.py"))  # which copy of ingest runs (no import of the package: no cycle)
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class ReadJob:
-    path: Path
-    password: str | None = None
-    max_pages: int | None = None
-    max_bytes: int | None = None
+Message = dict[str, Any]
 
 
-@dataclass(frozen=True)
-class ReadOutcome:
-    job: ReadJob
-    document: Document | None
-    reason: str | None = None
-    message: str | None = None
+def _child_env() -> dict[str, str]:
+    """The environment of a worker: ours, with our ``sys.path`` so it imports the same packages."""
+    path = [os.path.abspath(entry or os.curdir) for entry in sys.path]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(dict.fromkeys(path))}
 
 
-def _read(job: ReadJob) -> ReadOutcome:
-    try:
-        doc = read_document(job.path, password=job.password, max_pages=job.max_pages, max_bytes=job.max_bytes)
-        return ReadOutcome(job, doc)
-    except ReadError as exc:
-        return ReadOutcome(job, None, exc.code, exc.message)
-    except MemoryError:
-        return ReadOutcome(job, None, "too_large", f"{job.path.name} needs more memory than allowed to parse")
-    except Exception as exc:  # a parser bug on one file must not stop the batch
-        log.debug("reader crashed on %s", job.path, exc_info=True)
-        return ReadOutcome(job, None, "parse_error", f"{job.path.name} could not be parsed: {type(exc).__name__}: {exc}")
+def _log_levels() -> dict[str, int]:
+    """The root's effective level and every level set on a named logger (e.g. pypdf quieted by the CLI)."""
+    levels = {"": logging.getLogger().getEffectiveLevel()}
+    for name, logger in logging.Logger.manager.loggerDict.items():
+        if isinstance(logger, logging.Logger) and logger.level != logging.NOTSET:
+            levels[name] = logger.level
+    return levels
 
 
-def _limit_memory(max_bytes: int | None) -> None:
-    """Worker initializer: cap the address space so one pathological file fails
-    with MemoryError (reported as ``too_large``) instead of exhausting the machine."""
-    if max_bytes:
-        import resource
+def _relay(message: Message, pid: int) -> None:
+    """Handle a worker's log record here, as if this process had logged it."""
+    logger = logging.getLogger(str(message.get("name") or __name__))
+    level = int(message.get("level") or logging.WARNING)
+    if logger.isEnabledFor(level):
+        record = logger.makeRecord(logger.name, level, "(parser worker)", 0, str(message.get("message", "")), (), None)
+        record.exc_text = message.get("exc_text")
+        record.process = pid
+        logger.handle(record)
 
-        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-        limit = max_bytes if hard == resource.RLIM_INFINITY else min(max_bytes, hard)
-        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+class _Worker:
+    """One parser process, the jobs sent to it (in order) and a thread collecting its replies."""
+
+    def __init__(self, max_memory: int | None, levels: dict[str, int]) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-P", "-m", "ingest.parse_worker"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, env=_child_env())
+        self._stdin: IO[bytes] = self.proc.stdin  # type: ignore[assignment]
+        self.pending: deque[tuple[int, ReadJob, float]] = deque()  # (seq, job, when sent)
+        self._replies: queue.Queue[tuple[float, Message | None]] = queue.Queue()
+        self._last_reply = time.monotonic()  # when it finished the previous job, i.e. started the next
+        self._greeted = False
+        self._thread = threading.Thread(target=self._collect, name=f"parser-worker-{self.proc.pid}", daemon=True)
+        self._thread.start()
+        self._write({"type": "config", "max_memory": max_memory, "levels": levels})
+
+    def _collect(self) -> None:
+        stdout: IO[bytes] = self.proc.stdout  # type: ignore[assignment]
+        try:
+            while (message := read_frame(stdout)) is not None:
+                if message["type"] == "log":
+                    _relay(message, self.proc.pid)
+                else:
+                    self._replies.put((time.monotonic(), message))
+        except (OSError, ValueError, EOFError) as exc:  # a torn or malformed frame: it died mid-reply
+            log.debug("parser worker %d: %s", self.proc.pid, exc)
+        finally:
+            stdout.close()
+            self._replies.put((time.monotonic(), None))
+
+    def _write(self, message: Message) -> None:
+        try:
+            write_frame(self._stdin, message)
+        except OSError:  # it died; its reply queue will say so
+            log.debug("parser worker %d is gone", self.proc.pid)
+
+    def send(self, seq: int, job: ReadJob) -> None:
+        self.pending.append((seq, job, time.monotonic()))
+        self._write(encode_job(seq, job))
+
+    def reply(self, timeout: float) -> Message | str:
+        """The outcome frame of the oldest pending job, or ``"timeout"`` / ``"died"``."""
+        seq, _job, sent = self.pending[0]
+        while True:
+            started = max(sent, self._last_reply)
+            try:
+                arrived, message = self._replies.get(timeout=max(0.0, started + timeout - time.monotonic()))
+            except queue.Empty:
+                return "timeout"
+            if message is None:
+                if not self._greeted:
+                    self.stop(kill=True)
+                    raise ConfigError(f"the parser worker could not start (exit code {self.proc.returncode}; its "
+                                      "error is above): check the installation, or parse in-process with workers=0")
+                return "died"
+            if message["type"] == "hello":
+                self._greet(message)
+                continue
+            self._last_reply = arrived
+            if message.get("seq") != seq:
+                log.error("parser worker %d answered job %s, expected %d", self.proc.pid, message.get("seq"), seq)
+                return "died"
+            self.pending.popleft()
+            return message
+
+    def _greet(self, message: Message) -> None:
+        self._greeted = True
+        log.debug("parser worker %d started (%s)", self.proc.pid, message.get("package"))
+        if message.get("protocol") != PROTOCOL:
+            self.stop(kill=True)
+            raise ConfigError(f"the parser worker runs another version of ingest ({message.get('package')}, not "
+                              f"{_PACKAGE}): reinstall, or parse in-process with workers=0")
+
+    def stop(self, *, kill: bool) -> None:
+        try:
+            self._stdin.close()  # a worker waiting for work exits at end of input
+        except OSError:
+            pass
+        if kill:
+            self.proc.kill()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self._thread.join(timeout=5)
 
 
 def read_all(jobs: Sequence[ReadJob], *, workers: int = 1, timeout: float = 120.0,
              ahead: int = 4, max_memory: int | None = None) -> Iterator[ReadOutcome]:
     """Yield one outcome per job, in job order.
 
-    With ``workers == 0`` files are read in this process (no time or memory limit).
+    ``workers == 0`` reads in this process, with no time or memory limit: a developer
+    option for tests and debugging, never the default.
     """
-    if workers <= 0 or len(jobs) <= 1:
+    if workers <= 0:
         for job in jobs:
-            yield _read(job)
+            yield read_one(job)
         return
-    context = multiprocessing.get_context("spawn")  # never fork a process that has torch threads
-    def start() -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_limit_memory,
-                                   initargs=(max_memory,))
-
-    pool = start()
-    pending: list[tuple[ReadJob, Future[ReadOutcome]]] = []
+    levels = _log_levels()
+    pool: list[_Worker] = []
+    order: deque[tuple[_Worker, int]] = deque()  # every job sent and not yet yielded, in job order
     position = 0
+    clean = False
     try:
-        while position < len(jobs) or pending:
-            while position < len(jobs) and len(pending) < ahead:
-                pending.append((jobs[position], pool.submit(_read, jobs[position])))
+        while position < len(jobs) or order:
+            while position < len(jobs) and len(order) < max(ahead, workers):
+                if len(pool) < workers:
+                    pool.append(_Worker(max_memory, levels))
+                worker = min(pool, key=lambda w: len(w.pending))
+                worker.send(position, jobs[position])
+                order.append((worker, position))
                 position += 1
-            job, future = pending.pop(0)
-            try:
-                yield future.result(timeout=timeout)
-            except FutureTimeout:
-                log.warning("%s took longer than %.0f s to read; skipping it", job.path, timeout)
-                yield ReadOutcome(job, None, "timeout", f"{job.path.name} took longer than {timeout:.0f} s to read")
-                _kill(pool)
-                pool = start()
-                pending = [(j, pool.submit(_read, j)) for j, _ in pending]
-            except Exception as exc:  # a worker died (e.g. killed for memory)
-                yield ReadOutcome(job, None, "parse_error", f"{job.path.name} crashed its reader: {exc}")
-                _kill(pool)
-                pool = start()
-                pending = [(j, pool.submit(_read, j)) for j, _ in pending]
+            worker, seq = order.popleft()
+            reply = worker.reply(timeout)
+            if isinstance(reply, dict):
+                yield decode_outcome(reply, jobs[seq])
+                continue
+            worker.pending.popleft()
+            yield _failure(jobs[seq], reply, timeout, worker)
+            fresh = _replace(worker, pool, max_memory, levels)
+            order = deque((fresh if w is worker else w, s) for w, s in order)
+        clean = True
     finally:
-        _kill(pool)
+        for worker in pool:
+            worker.stop(kill=not clean)
 
 
-def _kill(pool: ProcessPoolExecutor) -> None:
-    processes = list(getattr(pool, "_processes", {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        if process.is_alive():
-            process.kill()
-    for process in processes:
-        process.join(timeout=5)
+def _failure(job: ReadJob, reply: str, timeout: float, worker: _Worker) -> ReadOutcome:
+    if reply == "timeout":
+        log.warning("%s took longer than %.0f s to read; skipping it", job.path, timeout)
+        worker.stop(kill=True)
+        return ReadOutcome(job, None, "timeout", f"{job.path.name} took longer than {timeout:.0f} s to read")
+    worker.stop(kill=True)
+    log.warning("the parser worker died reading %s (exit code %s)", job.path, worker.proc.returncode)
+    return ReadOutcome(job, None, "parse_error",
+                       f"{job.path.name} crashed its reader (exit code {worker.proc.returncode})")
+
+
+def _replace(worker: _Worker, pool: list[_Worker], max_memory: int | None, levels: dict[str, int]) -> _Worker:
+    """A fresh worker in ``worker``'s place, sent the jobs it had not finished."""
+    fresh = _Worker(max_memory, levels)
+    pool[pool.index(worker)] = fresh
+    for seq, job, _sent in worker.pending:
+        fresh.send(seq, job)
+    return fresh

@@ -53,7 +53,9 @@ class Config:
     max_pages: int = 5000             # larger PDFs are refused as too_large
     max_file_mb: float = 200.0
     file_timeout: float = 300.0       # seconds one file may take to parse
-    workers: int = 1                  # parser processes (0 = parse in-process)
+    workers: int = 1                  # parser processes (0 = parse in-process, no time or memory limit)
+    retry_failed: bool = False        # read again files that failed before though unchanged (timeouts ...)
+    follow_symlinks: bool = False     # read links that lead out of the folder being ingested
     password_file: str | None = None  # TOML mapping file globs to PDF passwords
     mode: str = "hybrid"              # retrieval: dense, bm25 or hybrid
     fusion: str = "score"             # hybrid: score (normalised scores) or rrf (reciprocal ranks)

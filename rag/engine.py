@@ -141,7 +141,8 @@ class RAG:
         options = IngestOptions(
             exclude=c.exclude, passwords=load_passwords(c.password_file), max_pages=c.max_pages,
             max_bytes=int(c.max_file_mb * 1024 * 1024), file_timeout=c.file_timeout, workers=c.workers,
-            chunker=ChunkerSettings(c.chunk_size, c.chunk_overlap))
+            chunker=ChunkerSettings(c.chunk_size, c.chunk_overlap), retry_failed=c.retry_failed,
+            follow_symlinks=c.follow_symlinks)
         report = ingest_paths(self.directory, paths, self.embedder, options, dry_run=dry_run, progress=progress)
         if self._index is not None:  # see the new generation
             self._index.close()

@@ -107,3 +107,33 @@ def test_usage_errors_exit_1_not_2(argv: list[str], capsys: pytest.CaptureFixtur
     assert exc.value.code == 1
     err = capsys.readouterr().err
     assert err.startswith("usage: rag") and "error:" in err
+
+
+def test_ingest_flags_for_links_and_failed_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--follow-symlinks and --retry-failed reach the ingest options; by default a link out of the
+    folder is skipped and an unchanged failed file is not read again."""
+    secret = tmp_path / "outside" / "credentials.txt"
+    secret.parent.mkdir()
+    secret.write_text("aws_secret_access_key = hunter2hunter2\n")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "notes.txt").symlink_to(secret)
+    (docs / "bad.pdf").write_bytes(b"")
+    (docs / "keeper.md").write_text("# Keeper\n\nThe keeper trims the lamp wick every night.\n")
+    idx = str(tmp_path / "idx")
+
+    def ingest(*flags: str) -> dict[str, dict[str, object]]:
+        code, out, err = _run(capsys, "--embedder", "hash", "ingest", str(docs), "--index", idx, "--json", *flags)
+        assert code == 2, err  # bad.pdf fails every time
+        return {Path(f["path"]).name: f for f in json.loads(out)["files"]}
+
+    first = ingest()
+    assert first["notes.txt"]["status"] == "skipped" and first["notes.txt"]["reason"] == "symlink_outside"
+    assert first["bad.pdf"]["status"] == "failed" and "not_retried" not in first["bad.pdf"].get("flags", [])
+    second = ingest()
+    assert "not_retried" in second["bad.pdf"]["flags"]
+    third = ingest("--retry-failed", "--follow-symlinks")
+    assert "not_retried" not in third["bad.pdf"].get("flags", [])
+    assert third["notes.txt"]["status"] in ("added", "indexed")
+    code, out, _ = _run(capsys, "--embedder", "hash", "search", "hunter2hunter2", "--index", idx, "--json", "--mode", "bm25")
+    assert code == 0 and [Path(h["file"]).name for h in json.loads(out)["hits"]] == ["notes.txt"]

@@ -24,6 +24,8 @@ from ingest import IngestOptions, ingest_paths
 
 pytestmark = pytest.mark.slow
 
+REPO = Path(__file__).resolve().parents[1]  # writers import this checkout, not an installed copy
+
 EMB = HashEmbedder(dimension=128)
 WORDS = ("harbour lantern keeper tide storm granite ferry beacon signal chart compass anchor rope "
          "gull mist reef pier hull mast sail").split()
@@ -49,7 +51,7 @@ def _corpus(folder: Path, files: int = 160) -> Path:
 
 def _start_writer(index: Path, corpus: Path) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-c", WRITER, str(index), str(corpus)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(Path.cwd())})
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
 
 
 def _wait_for_lock(index_dir: Path, proc: subprocess.Popen[str], timeout: float = 60.0) -> None:

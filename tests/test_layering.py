@@ -169,3 +169,10 @@ def test_readme_module_map_is_current() -> None:
     out = subprocess.run([sys.executable, str(REPO / "scripts" / "architecture.py"), "--check"],
                          capture_output=True, text=True, cwd=REPO)
     assert out.returncode == 0, out.stderr
+
+
+def test_indexes_and_ingest_import_no_unix_only_module() -> None:
+    """``import indexes`` must work on Windows: the write lock comes from filelock, not fcntl."""
+    offenders = [str(path.relative_to(REPO)) for package in ("indexes", "ingest")
+                 for path in (REPO / package).rglob("*.py") if "fcntl" in _imports(path)]
+    assert offenders == []

@@ -121,7 +121,6 @@ def test_every_manifest_pdf_has_a_verdict() -> None:
 def test_adversarial_pdf_verdict(name: str) -> None:
     verdict = PDF_VERDICTS[name]
     path = PDF_ADV / name
-    started = time.perf_counter()
     if isinstance(verdict, str):
         error = refused(path, max_pages=MAX_PAGES)
         assert error.code == verdict, error.message
@@ -133,8 +132,6 @@ def test_adversarial_pdf_verdict(name: str) -> None:
         assert needle in full_text(doc)
         assert doc.pages and all(page.text.strip() for page in doc.pages)
         assert doc.path == str(path.absolute())
-    if name not in SLOW_PDFS:
-        assert time.perf_counter() - started < 5
 
 
 PASSWORDS = {

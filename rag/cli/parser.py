@@ -61,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ingest", help="add or sync files and folders into the index")
     p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--retry-failed", action="store_true", default=None,
+                   help="read again files that failed before (a failed file is skipped until it changes)")
+    p.add_argument("--follow-symlinks", action="store_true", default=None,
+                   help="read links that lead out of the folder being ingested (skipped by default)")
     _index_args(p)
     p.add_argument("--exclude", action="append", metavar="GLOB", help="skip matching files (repeatable)")
     p.add_argument("--password-file", metavar="F", help="TOML file mapping file globs to PDF passwords")
@@ -114,7 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 _SETTING_FLAGS = ("index", "embedder", "model", "n_ctx", "n_threads", "n_gpu_layers", "temperature",
                   "max_answer_tokens", "top_k", "exclude", "password_file", "chunk_size", "chunk_overlap",
-                  "max_pages", "max_file_mb", "file_timeout", "workers", "mode", "reranker", "where")
+                  "max_pages", "max_file_mb", "file_timeout", "workers", "mode", "reranker", "where",
+                  "retry_failed", "follow_symlinks")
 
 
 def _settings(args: argparse.Namespace) -> dict[str, Any]:

@@ -1,0 +1,66 @@
+"""A disk that fills up mid-ingest: one line, exit code 3, and the last committed generation intact.
+
+The writer runs as a real `rag ingest` child process whose file-size limit (RLIMIT_FSIZE, with SIGXFSZ
+ignored so a write fails with EFBIG as on a full disk) stops the index files from growing.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from indexes import HashEmbedder, Index
+
+resource = pytest.importorskip("resource")
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[1]
+WORDS = "harbour lantern keeper tide storm granite ferry beacon signal chart compass anchor".split()
+
+
+def _rag(*argv: str, fsize: int | None = None) -> subprocess.CompletedProcess[str]:
+    def limit() -> None:
+        import signal
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        if fsize is not None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+
+    return subprocess.run([sys.executable, "-m", "rag", "--embedder", "hash", *argv], preexec_fn=limit, cwd=REPO,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("fsize", [150_000, 600_000])
+def test_a_full_disk_fails_in_one_line_and_keeps_the_last_generation(tmp_path: Path, fsize: int) -> None:
+    rng = random.Random(fsize)
+    (tmp_path / "small").mkdir()
+    (tmp_path / "small" / "keeper.md").write_text("# Keeper\n\nThe keeper trims the lamp wick every night.\n")
+    big = tmp_path / "big"
+    big.mkdir()
+    for i in range(30):
+        (big / f"n{i}.md").write_text(f"# Note {i}\n\n" + " ".join(f"{rng.choice(WORDS)}{rng.randint(0, 10**6)}"
+                                                                   for _ in range(2500)))
+    idx = str(tmp_path / "idx")
+    assert _rag("ingest", str(tmp_path / "small"), "--index", idx).returncode == 0
+    with Index.open(idx) as index:
+        before = index.generation
+
+    full = _rag("ingest", str(big), "--index", idx, fsize=fsize)
+    assert full.returncode == 3, full.stderr
+    assert full.stderr.count("\n") == 1 and full.stderr.startswith("rag: error: writing the index")
+    assert "disk is full" in full.stderr and "Traceback" not in full.stderr
+
+    with Index.open(idx) as index:  # whatever was committed before the failure is whole and searchable
+        assert index.generation >= before and index.check() == []
+        hits = index.search(HashEmbedder().embed(["keeper trims the lamp wick"])[0], 1)
+        assert Path(hits[0].chunk.source).name == "keeper.md"
+    done = _rag("ingest", str(big), "--index", idx, "--json")  # space again: the next run finishes the job
+    assert done.returncode == 0, done.stderr
+    with Index.open(idx) as index:
+        assert index.check() == [] and len(index.sources()) == 31
+    assert json.loads(done.stdout)["totals"]

@@ -3,6 +3,7 @@
     rag eval beir DIR   [--index DIR] [--mode M] [--split test] [--max-queries N] [--json]
     rag eval squad FILE [--index DIR] [--mode M] [--max-queries N] [--json]
     rag eval qa FILE    [--sample N] [--seed S] [--json]      answers end to end (rag.cli.qa)
+    rag eval docqa QUESTIONS DOCS [--json] [--details]        page-cited answers (rag.cli.docqa)
 
 The parser is built without importing the evaluation code, so ``rag --help`` stays light.
 """
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.cli.common import emit_json, retrieval_args
+from rag.cli.docqa import add_docqa_parser, cmd_eval_docqa
 from rag.cli.qa import add_qa_parser, cmd_eval_qa
 
 __all__ = ["add_eval_parser", "cmd_eval"]
@@ -38,11 +40,14 @@ def add_eval_parser(sub: Any) -> None:
         q.add_argument("--dense-weight", type=float, metavar="W", help="hybrid weight of dense (default 1)")
         q.add_argument("--bm25-weight", type=float, metavar="W", help="hybrid weight of BM25 (default 1)")
     add_qa_parser(kinds)  # rag eval qa: answers end to end (rag.cli.qa)
+    add_docqa_parser(kinds)  # rag eval docqa: page-cited answers on real documents (rag.cli.docqa)
 
 
 def cmd_eval(args: argparse.Namespace, settings: dict[str, Any]) -> int:
     if args.eval_kind == "qa":
         return cmd_eval_qa(args, settings)
+    if args.eval_kind == "docqa":
+        return cmd_eval_docqa(args, settings)
     from indexes import load_embedder
     from rag.config import load_config
     from rag.evaluation.beir import build_corpus_index, eval_index_dir, evaluate, load_beir, load_squad

@@ -17,8 +17,9 @@ never imports bm25s or scipy; only building a generation does.
 
 Tokens (``indexes.text.bm25_terms``): lower-cased words of two or more characters, English
 stop words dropped, Snowball stemmed (PyStemmer); runs of Chinese/Japanese characters, which
-have no spaces, and of Korean Hangul become character bigrams. Format 1 (before Hangul bigrams)
-is still read, and keeps reading Hangul as words, so its stored tokens and its queries agree.
+have no spaces, and of Korean Hangul become character bigrams; text is NFKC-folded first (ligatures,
+full-width forms). Format 1 (before Hangul bigrams and NFKC) is still read, and keeps its own rules,
+so its stored tokens and its queries agree.
 bm25s and PyStemmer are imported here and only when first needed.
 
 Over 300 lines on purpose: the token store, the score matrix and their file format change together.
@@ -44,7 +45,7 @@ from indexes.text import bm25_terms
 __all__ = ["Bm25Changes", "Bm25Index", "Bm25Settings", "Tokenizer"]
 
 FORMAT = 2
-READABLE_FORMATS = (1, 2)  # 1: Hangul read as words
+READABLE_FORMATS = (1, 2)  # 1: Hangul read as words, no NFKC
 _SETTINGS = "settings.json"
 _Matrix = tuple[np.ndarray, np.ndarray, np.ndarray]
 
@@ -59,6 +60,7 @@ class Bm25Settings:
     b: float = 0.75
     method: str = "lucene"
     hangul: bool = True               # Hangul as character bigrams (False in format-1 indexes)
+    nfkc: bool = True                 # terms NFKC-folded: "ﬁrst" is "first" (False in format-1 indexes)
 
 
 class Tokenizer:
@@ -92,7 +94,7 @@ class Tokenizer:
         return frozenset(words)
 
     def __call__(self, text: str) -> list[str]:
-        words = bm25_terms(text, self.stopwords, hangul=self.settings.hangul)
+        words = bm25_terms(text, self.stopwords, hangul=self.settings.hangul, nfkc=self.settings.nfkc)
         return list(self._stem(words)) if self._stem is not None else words
 
 
@@ -221,7 +223,8 @@ class Bm25Index:
             if meta.get("format") not in READABLE_FORMATS:
                 raise IndexFormatError(f"{directory}: BM25 format {meta.get('format')} is not supported "
                                        f"(reads {READABLE_FORMATS}); rebuild the index with `rag ingest` into a new --index")
-            settings = Bm25Settings(**{"hangul": meta["format"] >= 2, **meta["settings"]})
+            current = meta["format"] >= 2
+            settings = Bm25Settings(**{"hangul": current, "nfkc": current, **meta["settings"]})
             ids = np.load(directory / "doc_ids.npy", allow_pickle=False)
             tokens = offsets = None
             if with_tokens:

@@ -12,6 +12,7 @@ overlapping character bigrams, as Lucene's CJK analyzer does.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Collection
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "SENTENCE_END",
     "bm25_terms",
     "cjk_bigrams",
+    "fold",
     "is_cjk",
     "sentence_spans",
 ]
@@ -51,12 +53,18 @@ _TERMS = {True: _term_pattern(CJK_CHARS), False: _term_pattern(KANA_HAN)}
 _BIGRAMMED = {True: _CJK_CHAR, False: re.compile(f"[{KANA_HAN}]")}
 
 
-def bm25_terms(text: str, stopwords: Collection[str] = (), *, hangul: bool = True) -> list[str]:
+def fold(text: str) -> str:
+    """Unicode NFKC: ligatures ("ﬁrst" -> "first"), full-width forms and compatibility characters
+    become what people type. Applied to terms, never to stored text (spans keep pointing into pages)."""
+    return unicodedata.normalize("NFKC", text)
+
+
+def bm25_terms(text: str, stopwords: Collection[str] = (), *, hangul: bool = True, nfkc: bool = True) -> list[str]:
     """Unstemmed BM25 terms: lower-cased words of two or more characters not in ``stopwords``,
-    CJK runs as character bigrams. ``hangul=False`` reads Hangul as words (indexes built before
-    format 2 of the BM25 files)."""
+    CJK runs as character bigrams, after NFKC. ``hangul=False, nfkc=False`` are the rules of BM25
+    files before format 2 (Hangul read as words, no NFKC)."""
     words: list[str] = []
-    for match in _TERMS[hangul].finditer(text.lower()):
+    for match in _TERMS[hangul].finditer((fold(text) if nfkc else text).lower()):
         token = match.group()
         if _BIGRAMMED[hangul].match(token):
             words.extend(cjk_bigrams(token))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from indexes.text import CJK_CHARS, SENTENCE_END, cjk_bigrams, is_cjk, sentence_spans
+from indexes.text import CJK_CHARS, SENTENCE_END, cjk_bigrams, fold, is_cjk, sentence_spans
 
 __all__ = [
     "CJK_CHARS",
@@ -59,7 +59,8 @@ def strip_markers(text: str) -> str:
 
 
 def _unmarked(text: str) -> str:
-    return MARKER.sub(" ", text)
+    """For comparing words: markers out, NFKC-folded ("ﬁrst" matches "first")."""
+    return fold(MARKER.sub(" ", text))
 
 
 def tokens(text: str, *, lower: bool = True) -> list[str]:

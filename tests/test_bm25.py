@@ -175,16 +175,32 @@ def test_hangul_is_bigrammed_so_a_word_matches_with_its_particle(tmp_path: Path)
 
 def test_format_1_index_keeps_reading_hangul_as_words(tmp_path: Path) -> None:
     """An index written before Hangul bigrams: its stored tokens are whole words, so queries must be too."""
-    old = Bm25Index.build([1], ["트랜스포머 모델은 여덟"], Bm25Settings(hangul=False))
+    old = Bm25Index.build([1], ["트랜스포머 모델은 여덟"], Bm25Settings(hangul=False, nfkc=False))
     old.save(tmp_path / "bm25")
     settings = tmp_path / "bm25" / "settings.json"
     meta = json.loads(settings.read_text())
     meta["format"] = 1
-    del meta["settings"]["hangul"]
+    del meta["settings"]["hangul"], meta["settings"]["nfkc"]
     settings.write_text(json.dumps(meta))
     loaded = Bm25Index.load(tmp_path / "bm25", with_tokens=True)
-    assert loaded.settings.hangul is False
+    assert loaded.settings.hangul is False and loaded.settings.nfkc is False
     assert loaded.tokenizer("트랜스포머 모델") == ["트랜스포머", "모델"]
     assert loaded.search("트랜스포머", 5)[1].tolist() == [1]
     grown = loaded.updated((), [2], ["모델은 크다"])  # the next generation keeps the index's own rule
     assert grown.settings.hangul is False and sorted(grown.search("모델은", 5)[1].tolist()) == [1, 2]
+
+
+def test_ligatures_in_real_pdf_text_match_what_people_type() -> None:
+    """pypdf keeps ligatures ("ﬁrst", "ﬂow"); BM25 terms are NFKC-folded, so "first" finds them."""
+    from ingest.readers import read_document
+
+    from .conftest import shared
+
+    pdf = shared("pdfs", "real") / "paper_attention_is_all_you_need_1706.03762v5.pdf"
+    pages = read_document(pdf).pages
+    with_ligature = [p.number for p in pages if "ﬁ" in p.text]
+    assert with_ligature, "the extracted text no longer has ligatures: this test checks nothing"
+    bm25 = Bm25Index.build([p.number or 0 for p in pages], [p.text for p in pages])
+    word = next(w for w in ("ﬁrst", "ﬁve", "ﬁnal") if any(w in p.text for p in pages))
+    _scores, ids = bm25.search(word.replace("ﬁ", "fi"), len(pages))
+    assert {p.number for p in pages if word in p.text} <= set(ids.tolist())

@@ -17,8 +17,10 @@ __all__ = [
     "SENTENCE_ENDS",
     "STOP_WORDS",
     "content_words",
+    "fold",
     "is_cjk",
     "is_cjk_token",
+    "language_of",
     "numbers",
     "sentence_spans",
     "split_sentences",
@@ -127,3 +129,25 @@ def split_sentences(text: str) -> list[str]:
 def is_cjk_token(token: str) -> bool:
     """A token of :func:`tokens` that is one CJK character."""
     return len(token) == 1 and is_cjk(token)
+
+
+_PROFILES = {
+    "en": frozenset("the of and to in is are was were what which how does do for with that this by on".split()),
+    "de": frozenset("der die das und ist sind wie welche welcher welches von zu mit im den dem des nicht auf".split()),
+    "fr": frozenset("le la les et est sont de des du un une quel quelle quels quelles pour dans avec sur que qui".split()),
+}
+_SCRIPTS = (("cjk", re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")), ("hangul", re.compile("[\uac00-\ud7af]")),
+            ("arabic", re.compile("[\u0600-\u06ff]")), ("cyrillic", re.compile("[\u0400-\u04ff]")))
+
+
+def language_of(text: str) -> str:
+    """A rough language (``en``, ``de``, ``fr``, ``latin`` for other Latin-script text) or script
+    (``cjk``, ``hangul``, ``arabic``, ``cyrillic``): the script of most letters, then stop words."""
+    letters = sum(1 for c in text if c.isalpha()) or 1
+    for name, pattern in _SCRIPTS:
+        if len(pattern.findall(text)) * 2 > letters:
+            return name
+    lowered = [w.lower() for w in _WORD.findall(text)]
+    counts = {lang: sum(1 for w in lowered if w in profile) for lang, profile in _PROFILES.items()}
+    best = max(counts, key=lambda lang: counts[lang])
+    return best if counts[best] > 0 else "latin"

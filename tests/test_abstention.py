@@ -97,3 +97,39 @@ def test_only_strong_evidence_overrules_the_models_refusal() -> None:
     assert not overrules_refusal(Evidence(0.6, 0.0), calibration)
     assert not overrules_refusal(Evidence(2.0, 1.0), Calibration(0.5, 0.5, None))
     assert not overrules_refusal(Evidence(2.0, 1.0), None)
+
+
+def test_anchors_are_the_names_a_question_stands_on() -> None:
+    from rag.answering.anchors import anchors
+
+    assert anchors("What exact-match score does BERT-Large reach on the Natural Questions benchmark?", strict=True) \
+        == ["BERT-Large", "Natural", "Questions"]
+    assert anchors("How should a nonresident alien report crypto on Form 1040NR?", strict=False) == ["1040NR"]
+    assert anchors("How many attention heads does the base model use?", strict=True) == []
+    # German capitalises every noun: only acronyms, mixed case and codes count there
+    assert anchors("Welches Lehrbuch empfiehlt das Skript für TPC-H?", strict=True) == ["TPC-H"]
+
+
+def test_a_named_term_no_chunk_holds_abstains_before_the_model(tmp_path: Path) -> None:
+    from indexes import HashEmbedder
+    from rag import RAG
+    from rag.generation import EchoGenerator
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "bert.md").write_text("# BERT\n\nBERT-Large reaches an F1 score of 93.2 on SQuAD v1.1, the reading "
+                                  "comprehension benchmark. Fine-tuning takes one hour on a Cloud TPU.\n")
+    (docs / "revue.md").write_text("# Évaluation\n\nNous mesurons le débit sur le benchmark TPC-H avec 100 Go de "
+                                   "données; le système traite 12 requêtes par seconde.\n")
+    generator = EchoGenerator("BERT-Large reaches 93.2 [1].")
+    with RAG.open(tmp_path / "idx", create=True, embedder=HashEmbedder(), generator=generator, workers=0,
+                  abstain_threshold=0.0001) as rag:
+        rag.ingest([docs])
+        missing = rag.ask("What exact-match score does BERT-Large reach on the Natural Questions benchmark?")
+        assert missing.abstained and generator.calls == []
+        assert rag.prepare("What exact-match score does BERT-Large reach on the Natural Questions "
+                           "benchmark?").evidence.missing == ("Natural", "Questions")
+        assert not rag.ask("What F1 score does BERT-Large reach on SQuAD?").abstained
+        # an English question about a French page: only terms that survive translation are required
+        assert rag.prepare("How many queries per second does the system process on TPC-H?").evidence.missing == ()
+        assert rag.prepare("What throughput does the system reach on TPC-DS?").evidence.missing == ("TPC-DS",)

@@ -1,6 +1,6 @@
 """Abstention: say "The documents don't answer this" when they don't.
 
-Two signals decide it.
+Three signals decide it.
 
 1. **Evidence before generation.** ``evidence = similarity + weight * overlap``
    where ``similarity`` is the best cosine between the question and a sentence of
@@ -11,7 +11,10 @@ Two signals decide it.
    check. Cosine alone separates poorly (a question about a missing article still
    finds a sentence on a related topic); the missing names and terms are what
    give it away, hence the lexical part.
-2. **The model's own reply.** A reply that says the documents/sources/context do
+2. **A named term the evidence lacks.** A term the question names (an acronym, a code, a proper
+   name: ``rag.answering.anchors``) that no retrieved chunk contains: the documents are about the
+   topic but not about that thing, which cosine and overlap cannot see.
+3. **The model's own reply.** A reply that says the documents/sources/context do
    not contain the answer is an abstention too, unless the evidence is *strong*
    (above what ``STRONG_TARGET`` of the negatives reach): then the refusal says more
    about the model than about the documents (SmolLM2 refuses German sources it
@@ -40,6 +43,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from indexes import Hit
+from rag.answering.anchors import missing_anchors
 from rag.answering.excerpts import Sentence
 from rag.text import CJK_CHARS, content_words, numbers
 
@@ -94,6 +98,7 @@ class Evidence:
     similarity: float
     overlap: float
     weight: float = CALIBRATED["latin"].weight
+    missing: tuple[str, ...] = ()   # terms the question names that no retrieved chunk holds (rag.answering.anchors)
 
     @property
     def score(self) -> float:
@@ -122,7 +127,7 @@ def evidence_for(question: str, hits: Sequence[Hit], sentences: Sequence[Sentenc
         return Evidence(0.0, 0.0, weight)
     similarity = max((s.similarity for s in sentences if s.source < EVIDENCE_DEPTH), default=0.0)
     overlap = max(lexical_overlap(question, h.chunk.text) for h in top)
-    return Evidence(similarity, overlap, weight)
+    return Evidence(similarity, overlap, weight, missing_anchors(question, [h.chunk.text for h in hits]))
 
 
 _REFUSAL = re.compile(
@@ -187,8 +192,9 @@ def threshold_for(embedder_name: str, configured: float | None, question: str = 
 
 
 def should_abstain(evidence: Evidence, threshold: float | None) -> bool:
-    """Abstain before generation when the evidence score is below ``threshold`` (None: never)."""
-    return threshold is not None and evidence.score < threshold
+    """Abstain before generation when the evidence score is below ``threshold``, or when a term the
+    question names is in none of the retrieved chunks (None: abstention on evidence is off)."""
+    return threshold is not None and (evidence.score < threshold or bool(evidence.missing))
 
 
 def overrules_refusal(evidence: Evidence, calibration: Calibration | None) -> bool:

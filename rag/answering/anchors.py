@@ -1,0 +1,68 @@
+"""The names a question stands on: acronyms, mixed-case and alphanumeric terms, long numbers, proper names.
+
+A question about something the documents never mention ("What score does BERT reach on Natural
+Questions?" over papers that never name that benchmark) still retrieves on-topic chunks with high
+similarity and word overlap; what gives it away is that a term it *names* is nowhere in the evidence.
+Common words are not anchors (a paraphrase or a translation replaces them); names, acronyms and
+codes survive paraphrase and, mostly, translation. So an anchor is:
+
+- a word with a capital after its first letter (``MMLU``, ``QLoRA``, ``BERT-Large``, ``TPC-H``);
+- a word mixing letters and digits (``1040NR``, ``DB2``, ``7B``), or a number of three or more digits;
+- in English and French questions, a capitalised word that does not open the sentence (``Adafactor``,
+  ``Kerberos``); German capitalises every noun, so there only the first two kinds count.
+
+When the best-ranked chunk is in another language or script than the question, only the first two kinds
+are required (a French page may call the "Regulation" "règlement", but it writes ``TPC-H``), and numbers
+only where both are in Latin script.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from rag.text import STOP_WORDS, fold, language_of, numbers, words
+
+__all__ = ["anchors", "missing_anchors"]
+
+_QUESTION_OPENERS = frozenset("what which who whom whose when where why how is are was were do does did can could "
+                              "should would will according in on for to from by of at".split())
+
+
+def anchors(question: str, *, strict: bool) -> list[str]:
+    """The question's anchor terms, in order. ``strict=False`` keeps only the kinds that survive
+    translation (mixed case, alphanumerics)."""
+    found: list[str] = []
+    language = language_of(question)
+    for position, word in enumerate(words(fold(question))):
+        letters = [c for c in word if c.isalpha()]
+        mixed = any(c.isupper() for c in word[1:] if c.isalpha()) and len(letters) >= 2
+        alnum = any(c.isdigit() for c in word) and bool(letters)
+        number = word.isdigit() and len(word) >= 3
+        proper = (strict and language in ("en", "fr") and position > 0 and word[:1].isupper() and len(word) > 2
+                  and word.lower() not in STOP_WORDS and word.lower() not in _QUESTION_OPENERS)
+        if (mixed or alnum or proper or (number and strict)) and word not in found:
+            found.append(word)
+    return found
+
+
+def _present(anchor: str, text: str, text_numbers: set[str]) -> bool:
+    if anchor.isdigit():
+        return anchor in text_numbers
+    parts = [p for p in re.split(r"[-'’]", anchor.lower()) if len(p) >= 2 or p.isdigit()]
+    lowered = text.lower()
+    return all(re.search(rf"(?<!\w){re.escape(p)}(?!\w)", lowered) for p in parts or [anchor.lower()])
+
+
+def missing_anchors(question: str, texts: Iterable[str]) -> tuple[str, ...]:
+    """Anchors of ``question`` that occur in none of ``texts`` (the retrieved evidence, best first)."""
+    texts = [fold(t) for t in texts]
+    if not texts:
+        return ()
+    # The best-ranked chunk is the evidence that would answer: in another language, names may be translated.
+    wanted = anchors(question, strict=language_of(texts[0]) == language_of(question))
+    if not wanted:
+        return ()
+    joined = "\n".join(texts)
+    found_numbers = numbers(joined)
+    return tuple(a for a in wanted if not _present(a, joined, found_numbers))

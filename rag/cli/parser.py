@@ -107,8 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
 
     from rag.cli.eval import add_eval_parser
+    from rag.cli.serve import add_serve_parser
 
     add_eval_parser(sub)
+    add_serve_parser(sub, _model_args)
     return parser
 
 
@@ -133,8 +135,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("pypdf").setLevel(logging.ERROR)
     from rag.cli import commands as command_family
     from rag.cli import eval as eval_family
+    from rag.cli import serve as serve_family
 
-    commands = eval_family if args.command == "eval" else command_family
+    commands = {"eval": eval_family, "serve": serve_family}.get(args.command, command_family)
     try:
         return int(getattr(commands, f"cmd_{args.command}")(args, _settings(args)))
     except RagError as exc:

@@ -20,6 +20,7 @@ HEAVY = ("torch", "faiss", "llama_cpp", "sentence_transformers", "llama_index", 
 # the HTTP face (so cli is one floor above serve); evaluation and integrations build on the facade.
 FLOORS = {"text": 0, "config": 0, "records": 0, "generation": 1, "retrieval": 1, "answering": 2,
           "conversation": 2, "engine": 3, "__init__": 4, "__main__": 8, "evaluation": 5, "integrations": 5,
+          "doctor": 5,
           "serve": 6, "cli": 7}
 LAUNCHERS = {"rag.serve": {"rag.cli.serve"}}  # the one module that may import a face: the command starting it
 

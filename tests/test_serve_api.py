@@ -231,3 +231,29 @@ def test_limits_and_browser_protections(rag: RAG, tmp_path: Path) -> None:
         assert forged.status_code == 403 and forged.json()["error"]["code"] == "cross_origin"
         bad_json = httpx.post(chat, content=b"{", headers={"Content-Type": "application/json"})
         assert bad_json.status_code == 400 and bad_json.json()["error"]["code"] == "invalid_json"
+
+
+def test_a_client_that_goes_away_stops_its_generation(tmp_path: Path, docs: Path) -> None:
+    pieces = 400
+    yielded: list[str] = []
+
+    class Endless(EchoGenerator):
+        def stream(self, messages: Sequence[Message], **kwargs: object) -> Iterator[str]:  # type: ignore[override]
+            for i in range(pieces):
+                time.sleep(0.01)
+                yielded.append(str(i))
+                yield f" w{i}"
+
+    with RAG.open(tmp_path / "idx3", create=True, embedder=HashEmbedder(), generator=Endless(), workers=0,
+                  max_answer_tokens=1000) as rag:
+        rag.ingest([docs])
+        with _serve(rag, tmp_path) as url:  # type: ignore[attr-defined]
+            body = {"model": "rag", "stream": True, "messages": [{"role": "user", "content": "harbour speed limit?"}]}
+            with httpx.stream("POST", f"{url}/v1/chat/completions", json=body) as response:
+                lines = response.iter_lines()
+                assert next(lines).startswith("data: ")
+            time.sleep(1.0)
+            stopped_at = len(yielded)
+            time.sleep(0.5)
+            assert len(yielded) == stopped_at < pieces  # no more pieces after the client left
+            assert httpx.get(f"{url}/v1/status").json()["server"]["answers_in_progress"] == 0

@@ -32,5 +32,5 @@ def run(rag: RAG, settings: ServeSettings) -> None:
     if not is_loopback(settings.host):
         log.warning("listening on %s: every /v1/ request needs the bearer token", settings.host)
     config = uvicorn.Config(create_app(rag, settings), host=settings.host, port=settings.port,
-                            log_level="info", access_log=False, server_header=False)
+                            log_level="info", access_log=False, server_header=False, timeout_graceful_shutdown=5)
     uvicorn.Server(config).run()

@@ -108,3 +108,29 @@ def test_the_documents_view_shows_indexed_and_failed_files(page: Any) -> None:
     assert failed.locator("td").nth(1).inner_text() == "failed" and failed.locator("td").nth(4).inner_text() != ""
     assert rows.filter(has_text="user-guide.pdf").locator("td").nth(1).inner_text() == "indexed"
     assert "failed" in page.locator("#index-summary").inner_text()
+
+
+def test_with_a_token_the_page_asks_for_it_and_then_answers(tmp_path: Path) -> None:
+    from indexes import HashEmbedder
+    from rag.generation import EchoGenerator
+    from tests.serve_support import write_corpus
+
+    token = "page-token-0123456789abcdef"
+    sync_api = pytest.importorskip("playwright.sync_api")
+    generator = EchoGenerator("The harbour speed limit is 5 knots [1].")
+    with RAG.open(tmp_path / "idx", create=True, embedder=HashEmbedder(), generator=generator, workers=0) as rag:
+        rag.ingest([write_corpus(tmp_path / "docs")])
+        with running(create_app(rag, ServeSettings(token=token))) as base, sync_api.sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=_chromium(), args=["--no-sandbox"])
+            page = browser.new_page()
+            page.goto(base)
+            page.fill("#question", "What is the harbour speed limit?")
+            page.press("#question", "Enter")
+            page.locator(".answer .error").wait_for()
+            assert "token" in page.locator(".answer .error").inner_text()
+            page.fill("#token", token)
+            page.dispatch_event("#token", "change")
+            turn = _ask(page, "What is the harbour speed limit?")
+            assert turn.locator(".answer").inner_text() == "The harbour speed limit is 5 knots [1]."
+            assert turn.locator("a.page-link").first.inner_text() == "harbour.md"
+            browser.close()

@@ -257,3 +257,28 @@ def test_a_client_that_goes_away_stops_its_generation(tmp_path: Path, docs: Path
             time.sleep(0.5)
             assert len(yielded) == stopped_at < pieces  # no more pieces after the client left
             assert httpx.get(f"{url}/v1/status").json()["server"]["answers_in_progress"] == 0
+
+
+def test_search_is_answered_while_an_answer_is_being_generated(tmp_path: Path, docs: Path) -> None:
+    generating = threading.Event()
+    release = threading.Event()
+
+    class Held(EchoGenerator):
+        def stream(self, messages: Sequence[Message], **kwargs: object) -> Iterator[str]:  # type: ignore[override]
+            yield "The harbour"
+            generating.set()
+            release.wait(20)
+            yield " speed limit is 5 knots [1]."
+
+    with RAG.open(tmp_path / "idx4", create=True, embedder=HashEmbedder(), generator=Held(), workers=0) as rag:
+        rag.ingest([docs])
+        with _serve(rag, tmp_path) as url, ThreadPoolExecutor(1) as pool:  # type: ignore[attr-defined]
+            answer = pool.submit(lambda: _client(url).chat.completions.create(
+                model="rag", messages=[{"role": "user", "content": "What is the harbour speed limit?"}]))
+            assert generating.wait(20)
+            started = time.monotonic()
+            hits = httpx.post(f"{url}/v1/search", json={"query": "Kestrel Point tower"}, timeout=5).json()["hits"]
+            assert time.monotonic() - started < 2 and hits[0]["file"].endswith("tower.md")
+            assert not answer.done()  # the generation was still holding the model
+            release.set()
+            assert answer.result(timeout=20).choices[0].message.content == "The harbour speed limit is 5 knots [1]."

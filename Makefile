@@ -7,7 +7,7 @@ BIN     = $(VENV)/bin
 INDEX  ?= .demo-index
 QUESTION ?= Which exit code does rag ingest return when some files fail?
 
-.PHONY: demo test install lint bench clean
+.PHONY: demo test install lint bench clean browser serve
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,14 @@ demo: install samples/user-guide.pdf
 
 test: install
 	$(BIN)/python -m pytest
+
+# The web page's test drives Debian's headless Chromium through Playwright (Playwright's own browser
+# download needs a host this network does not reach). Needs root (CI runs as root); skipped if present.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+serve: install
+	$(BIN)/rag serve --index $(INDEX)
 
 lint: install
 	$(BIN)/ruff check rag ingest indexes tests benchmarks

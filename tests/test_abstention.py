@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from indexes import DEFAULT_EMBEDDER, Chunk, Hit

@@ -16,9 +16,13 @@ HEAVY = ("torch", "faiss", "llama_cpp", "sentence_transformers", "llama_index", 
 
 
 # Rooms of rag/ by floor: a module may import its own room and rooms on lower floors only.
-# Faces (cli, serve) sit on top and nothing imports them; evaluation builds on the facade.
+# Faces (cli, serve) sit on top and nothing imports them, except that the `rag serve` command launches
+# the HTTP face (so cli is one floor above serve); evaluation and integrations build on the facade.
 FLOORS = {"text": 0, "config": 0, "records": 0, "generation": 1, "retrieval": 1, "answering": 2,
-          "conversation": 2, "engine": 3, "__init__": 4, "__main__": 7, "evaluation": 5, "cli": 6, "serve": 6}
+          "conversation": 2, "engine": 3, "__init__": 4, "__main__": 8, "evaluation": 5, "integrations": 5,
+          "doctor": 5,
+          "serve": 6, "cli": 7}
+LAUNCHERS = {"rag.serve": {"rag.cli.serve"}}  # the one module that may import a face: the command starting it
 
 
 def _module_name(path: Path) -> str:
@@ -77,7 +81,8 @@ def test_faces_are_imported_by_nothing() -> None:
     graph = _graph()
     for face in ("rag.cli", "rag.serve"):
         users = sorted(m for m, imports in graph.items() if not m.startswith(face)
-                       and any(i == face or i.startswith(face + ".") for i in imports) and m != "rag.__main__")
+                       and any(i == face or i.startswith(face + ".") for i in imports) and m != "rag.__main__"
+                       and m not in LAUNCHERS.get(face, set()))
         assert users == [], f"{face} is a face: nothing may import it, but {users} do"
 
 

@@ -110,9 +110,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("config", help="print the effective configuration")
     p.add_argument("--json", action="store_true")
 
+    from rag.cli.doctor import add_doctor_parser
     from rag.cli.eval import add_eval_parser
+    from rag.cli.serve import add_serve_parser
 
     add_eval_parser(sub)
+    add_serve_parser(sub, _model_args)
+    add_doctor_parser(sub, _model_args)
     return parser
 
 
@@ -137,9 +141,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.verbose:  # pypdf warns about every odd font; the per-file verdict is what users need
         logging.getLogger("pypdf").setLevel(logging.ERROR)
     from rag.cli import commands as command_family
+    from rag.cli import doctor as doctor_family
     from rag.cli import eval as eval_family
+    from rag.cli import serve as serve_family
 
-    commands = eval_family if args.command == "eval" else command_family
+    commands = {"eval": eval_family, "serve": serve_family, "doctor": doctor_family}.get(args.command, command_family)
     try:
         return int(getattr(commands, f"cmd_{args.command}")(args, _settings(args)))
     except RagError as exc:

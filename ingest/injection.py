@@ -112,6 +112,9 @@ _CONTROL_TOKENS = re.compile(_CONTROL, _F)
 _ABOUT_FORMATS = re.compile(r"\b(?:tokens?|tags?|templates?|formats?|markers?|delimit\w*|wraps?|begins?\s+with|"
                             r"introduced|such\s+as)\b", _F)
 _QUOTES = "\"'“‘`«"
+# What introduces a quotation as an example rather than as something said to the reader.
+_FRAMING = re.compile(r"(?:such\s+as|like|phrases?|words?|text|strings?|prompts?|e\.g\.|for\s+example|called|"
+                      r"saying|says|said|reads?|containing|embeds?|includes?|inject\w*)\s*[:,]?$", _F)
 
 
 
@@ -120,7 +123,7 @@ def _addresses_a_model(sentence: str) -> bool:
     for pattern in _STRONG:
         for match in pattern.finditer(sentence):
             before = sentence[:match.start()].rstrip()
-            if (before and before[-1] in _QUOTES) or before.lower().endswith("such as"):
+            if before and before[-1] in _QUOTES and _FRAMING.search(before[:-1].rstrip()):
                 continue  # quoted as an example: "text such as 'ignore previous instructions'"
             if pattern.pattern == _CONTROL and _ABOUT_FORMATS.search(sentence) and len(_CONTROL_TOKENS.findall(sentence)) \
                     * 12 < len(sentence):

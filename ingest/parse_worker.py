@@ -18,6 +18,7 @@ import os
 import signal
 import sys
 import threading
+import time
 import traceback
 from pathlib import Path
 from typing import IO, Any
@@ -67,13 +68,28 @@ def _limit_memory(max_bytes: int | None) -> None:
     except ImportError:  # Windows: no address-space limit; the time limit still holds
         log.debug("no memory limit for parser workers on this platform")
         return
-    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    limit = max_bytes if hard == resource.RLIM_INFINITY else min(max_bytes, hard)
-    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    try:
+        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = max_bytes if hard == resource.RLIM_INFINITY else min(max_bytes, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ValueError, OSError) as exc:  # a platform that refuses it: go on under the time limit alone
+        log.warning("parser worker runs without a memory limit: %s", exc)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """The time limit is the parent's to enforce: a worker whose parent was killed (SIGKILL, OOM,
+    a cron timeout) must not parse on for ever, orphaned. Checked twice a second."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def main() -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops its workers
+    _exit_with_parent(os.getppid())
     out: IO[bytes] = os.fdopen(os.dup(sys.stdout.fileno()), "wb")  # the protocol's own copy of stdout
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     sys.stdout = sys.stderr

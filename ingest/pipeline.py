@@ -12,6 +12,7 @@ Over 300 lines on purpose: the sync plan, its commit batching and the per-file v
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 import time
@@ -22,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from indexes import Chunk, Embedder, EmbedderInfo, Index, IndexMissingError, IndexWriter, SourceRecord, text_hash
-from indexes.errors import StorageError, is_storage_failure
+from indexes.errors import RagError, StorageError, is_storage_failure
 from indexes.manifest import read_manifest
 from ingest.chunking import ChunkerSettings, PageChunker
 from ingest.discover import Candidate, discover, file_sha256, password_for
@@ -103,9 +104,10 @@ def ingest_paths(directory: str | Path, paths: Sequence[str | Path], embedder: E
                            "folder being ingested: not read (follow_symlinks (--follow-symlinks) reads it)") for p in outside]
     if dry_run:
         return _dry_run(directory, paths, candidates, options, results, started)
-    index = open_or_create(directory, embedder, options.chunker)
-    settings = _settings_of(index, options.chunker)
+    index: Index | None = None
     try:
+        index = open_or_create(directory, embedder, options.chunker)
+        settings = _settings_of(index, options.chunker)
         with index.writer(wait=options.lock_wait) as writer:
             work, unchanged, touched = _plan(writer.source, candidates, options)
             for record in touched:
@@ -128,12 +130,15 @@ def ingest_paths(directory: str | Path, paths: Sequence[str | Path], embedder: E
     except (OSError, sqlite3.Error, RuntimeError) as exc:
         if not is_storage_failure(exc):
             raise
-        committed = read_manifest(directory).generation
+        try:
+            state = f"The index is intact at generation {read_manifest(directory).generation}"
+        except RagError:
+            state = "No index was created"
         raise StorageError(f"writing the index {directory} failed ({' '.join(str(exc).split())}): the disk is full or "
-                           f"not writable. The index is intact at generation {committed}; free space and run "
-                           "`rag ingest` again to finish") from exc
+                           f"not writable. {state}; free space and run `rag ingest` again to finish") from exc
     finally:
-        index.close()
+        if index is not None:
+            index.close()
     return IngestReport(str(directory), tuple(results), generation, time.perf_counter() - started)
 
 
@@ -260,25 +265,26 @@ def _process(writer: IndexWriter, work: Sequence[tuple[Candidate, str, SourceRec
             writer.commit()
             since_commit, last_commit = 0, time.monotonic()
 
-    for outcome in read_all(jobs, workers=options.workers, timeout=options.file_timeout,
-                            max_memory=options.max_memory):
-        cand, sha, old = by_path[outcome.job.path]
-        file_started, last = last, time.perf_counter()
-        base = SourceRecord(path=str(cand.path), kind=None, size=cand.size, mtime_ns=cand.mtime_ns, sha256=sha,
-                            status="failed")
-        record, chunks = _chunk_outcome(outcome, base, chunker)
-        if record.status != "indexed":
-            writer.record_source(record)
-            result = FileResult(record.path, record.status, record.reason, record.message,
-                                seconds=round(time.perf_counter() - file_started, 3))
-            results.append(result)
-            _notify(progress, result)
-            continue
-        buffer.append(_Pending(record, chunks, file_started, old is not None and old.status == "indexed",
-                               _flags(chunks)))
-        if sum(len(p.chunks) for p in buffer) >= options.embed_batch:
-            flush()
-    flush()
+    outcomes = read_all(jobs, workers=options.workers, timeout=options.file_timeout, max_memory=options.max_memory)
+    with contextlib.closing(outcomes):  # an error while embedding or writing stops the workers at once
+        for outcome in outcomes:
+            cand, sha, old = by_path[outcome.job.path]
+            file_started, last = last, time.perf_counter()
+            base = SourceRecord(path=str(cand.path), kind=None, size=cand.size, mtime_ns=cand.mtime_ns, sha256=sha,
+                                status="failed")
+            record, chunks = _chunk_outcome(outcome, base, chunker)
+            if record.status != "indexed":
+                writer.record_source(record)
+                result = FileResult(record.path, record.status, record.reason, record.message,
+                                    seconds=round(time.perf_counter() - file_started, 3))
+                results.append(result)
+                _notify(progress, result)
+                continue
+            buffer.append(_Pending(record, chunks, file_started, old is not None and old.status == "indexed",
+                                   _flags(chunks)))
+            if sum(len(p.chunks) for p in buffer) >= options.embed_batch:
+                flush()
+        flush()
     return results
 
 

@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -152,7 +152,7 @@ class _Worker:
 
 
 def read_all(jobs: Sequence[ReadJob], *, workers: int = 1, timeout: float = 120.0,
-             ahead: int = 4, max_memory: int | None = None) -> Iterator[ReadOutcome]:
+             ahead: int = 4, max_memory: int | None = None) -> Generator[ReadOutcome, None, None]:
     """Yield one outcome per job, in job order.
 
     ``workers == 0`` reads in this process, with no time or memory limit: a developer

@@ -27,8 +27,10 @@ __all__ = ["FUSIONS", "MODES", "Config", "config_files", "data_root", "load_conf
 log = logging.getLogger(__name__)
 
 TRUST_ENV = "RAG_TRUST_LOCAL_CONFIG"
-# Settings that choose what code or files get loaded: never taken from an untrusted ./rag.toml.
-UNTRUSTED_KEYS = frozenset({"model", "reranker", "embedder", "password_file"})
+# Settings that choose what gets loaded or read, or where documents go: never taken from an untrusted
+# ./rag.toml. Its limits may only tighten the ones already in force, never loosen them.
+UNTRUSTED_KEYS = frozenset({"model", "reranker", "embedder", "password_file", "index", "follow_symlinks", "workers"})
+TIGHTEN_ONLY = ("max_file_mb", "max_pages", "file_timeout")
 MODES = ("dense", "bm25", "hybrid")  # retrieval modes
 FUSIONS = ("score", "rrf")          # how hybrid retrieval fuses its two lists
 
@@ -154,10 +156,13 @@ def load_config(overrides: Mapping[str, Any] | None = None, *, env: Mapping[str,
             raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(names))}")
         if path.parent == Path.cwd():
             log.warning("reading settings from %s in the current directory", path)
-        refused = sorted(k for k in data if k in UNTRUSTED_KEYS) if not trusted else []
+        refused = [] if trusted else sorted(k for k in data if k in UNTRUSTED_KEYS or (
+            k in TIGHTEN_ONLY and isinstance(data[k], int | float)
+            and data[k] > values.get(k, getattr(Config, k))))
         for key in refused:
             log.warning("ignoring %s = %r from %s: a file in the current directory may not choose what is loaded "
-                        "(pass --trust-local-config if this folder is yours)", key, data[key], path)
+                        "or where documents go, nor loosen a limit (pass --trust-local-config if this folder is yours)",
+                        key, data[key], path)
         values.update({k: _coerce(k, v, str(path)) for k, v in data.items() if k not in refused})
     for name in names:
         key = f"RAG_{name.upper()}"

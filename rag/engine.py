@@ -144,8 +144,7 @@ class RAG:
             chunker=ChunkerSettings(c.chunk_size, c.chunk_overlap), retry_failed=c.retry_failed,
             follow_symlinks=c.follow_symlinks)
         report = ingest_paths(self.directory, paths, self.embedder, options, dry_run=dry_run, progress=progress)
-        if self._index is not None:  # see the new generation
-            self._index.close()
+        with self._index_lock:  # the next access opens the new generation; a view in use elsewhere finishes first
             self._index = None
         return report
 

@@ -104,3 +104,15 @@ def test_config_flag_selects_the_file_for_the_cli(tmp_path: Path, capsys: pytest
     assert main(["--config", str(path), "config", "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert (shown["top_k"], shown["model"]) == (11, "/models/x.gguf")
+
+
+def test_local_rag_toml_cannot_send_documents_elsewhere_or_loosen_limits(tmp_path: Path,
+                                                                        caplog: pytest.LogCaptureFixture) -> None:
+    (tmp_path / "rag.toml").write_text('index = "/tmp/attacker-index"\nfollow_symlinks = true\nworkers = 0\n'
+                                       'max_file_mb = 100000\nfile_timeout = 99999\nmax_pages = 50\n')
+    with caplog.at_level("WARNING", logger="rag.config"):
+        config = load_config()
+    assert config.index is None and config.follow_symlinks is False and config.workers == Config().workers
+    assert (config.max_file_mb, config.file_timeout) == (Config().max_file_mb, Config().file_timeout)
+    assert config.max_pages == 50  # tightening a limit is allowed
+    assert "ignoring index" in caplog.text and "ignoring max_file_mb" in caplog.text

@@ -7,6 +7,7 @@ ignored so a write fails with EFBIG as on a full disk) stops the index files fro
 from __future__ import annotations
 
 import json
+import os
 import random
 import subprocess
 import sys
@@ -31,8 +32,10 @@ def _rag(*argv: str, fsize: int | None = None) -> subprocess.CompletedProcess[st
         if fsize is not None:
             resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
 
+    # No bytecode writes: under the size limit Python would silently save truncated .pyc files into the checkout.
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     return subprocess.run([sys.executable, "-m", "rag", "--embedder", "hash", *argv], preexec_fn=limit, cwd=REPO,
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, env=env)
 
 
 @pytest.mark.parametrize("fsize", [150_000, 600_000])
@@ -64,3 +67,11 @@ def test_a_full_disk_fails_in_one_line_and_keeps_the_last_generation(tmp_path: P
     with Index.open(idx) as index:
         assert index.check() == [] and len(index.sources()) == 31
     assert json.loads(done.stdout)["totals"]
+
+
+def test_a_full_disk_while_creating_the_index_is_one_line_too(tmp_path: Path) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "keeper.md").write_text("# Keeper\n\n" + "The keeper trims the lamp wick every night. " * 400)
+    full = _rag("ingest", str(tmp_path / "docs"), "--index", str(tmp_path / "idx"), fsize=3000)
+    assert full.returncode == 3, full.stderr
+    assert full.stderr.count("\n") == 1 and "disk is full" in full.stderr and "Traceback" not in full.stderr

@@ -216,6 +216,30 @@ def test_only_indexed_files_are_served(url: str, docs: Path) -> None:
         assert refused.status_code == 404 and refused.json()["error"]["code"] == "not_indexed"
 
 
+def test_an_indexed_web_page_is_served_as_inert_text(rag: RAG, tmp_path: Path) -> None:
+    """A saved web page among the documents must not run its script with the server's origin."""
+    page = tmp_path / "saved.html"
+    page.write_text("<html><body><p>The ferry leaves at nine.</p><script>fetch('/v1/sources')</script></body></html>")
+    rag.ingest([page])
+    with _serve(rag, tmp_path) as url:  # type: ignore[attr-defined]
+        served = httpx.get(f"{url}/v1/file", params={"path": str(page)})
+    assert served.status_code == 200 and "<script>" in served.text
+    assert served.headers["content-type"].startswith("text/plain")
+    assert "sandbox" in served.headers["content-security-policy"] and served.headers["x-content-type-options"] == "nosniff"
+
+
+def test_concurrent_uploads_of_one_name_never_mix(rag: RAG, tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    bodies = [f"Upload {n}: the keeper's log, entry {n}.\n".encode() * 200 for n in range(4)]
+    with _serve(rag, tmp_path) as url, ThreadPoolExecutor(4) as pool:  # type: ignore[attr-defined]
+        replies = list(pool.map(lambda b: httpx.post(f"{url}/v1/ingest/upload", params={"filename": "log.md"},
+                                                     content=b, timeout=120), bodies))
+    assert [r.status_code for r in replies] == [200] * 4
+    assert (tmp_path / "uploads" / "log.md").read_bytes() in bodies  # one whole upload, never a mix
+    assert not list((tmp_path / "uploads").glob(".*.part"))
+
+
 def test_limits_and_browser_protections(rag: RAG, tmp_path: Path) -> None:
     with _serve(rag, tmp_path, max_body_bytes=2000, max_question_chars=100) as url:  # type: ignore[attr-defined]
         chat = f"{url}/v1/chat/completions"

@@ -165,3 +165,45 @@ def test_the_worker_stays_light_and_imports_this_checkout(tmp_path: Path, worker
     assert "torch" not in maps
     assert worker_pids.packages == [ingest.__file__]  # the parent's sys.path, so the same copy of our code
     assert [o.document is not None for o in reading] == [True]
+
+
+def test_a_worker_whose_parent_is_killed_exits_on_its_own(tmp_path: Path) -> None:
+    """kill -9 of `rag ingest` (cron timeout, OOM killer) must not leave a parser running, unlimited, for ever."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    import uuid
+
+    from .conftest import REPO, shared
+
+    big = shared("pdfs", "adversarial") / "huge_619_pages_2.9MB.pdf"  # tens of seconds of pypdf work
+    mark = f"rag-orphan-test-{uuid.uuid4().hex}"
+    code = ("import sys; from ingest.workers import read_all; from ingest.jobs import ReadJob; "
+            f"[print(o.reason, flush=True) for o in read_all([ReadJob(__import__('pathlib').Path({str(big)!r}))], "
+            "timeout=600)]")
+    parent = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, env={**os.environ, "RAG_ORPHAN_MARK": mark,
+                                                                          "PYTHONPATH": str(REPO)})
+
+    def workers() -> list[int]:
+        found = []
+        for proc in Path("/proc").iterdir():
+            try:
+                if proc.name.isdigit() and mark.encode() in (proc / "environ").read_bytes() \
+                        and b"parse_worker" in (proc / "cmdline").read_bytes():
+                    found.append(int(proc.name))
+            except OSError:
+                continue
+        return found
+
+    deadline = time.monotonic() + 60
+    while not workers() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert workers(), "the parser worker never started"
+    time.sleep(1.0)  # it is parsing now
+    parent.send_signal(signal.SIGKILL)
+    parent.wait(10)
+    deadline = time.monotonic() + 10
+    while workers() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert workers() == []

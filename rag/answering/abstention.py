@@ -41,6 +41,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from indexes import Hit
 from rag.answering.anchors import missing_anchors
@@ -127,7 +128,8 @@ def evidence_for(question: str, hits: Sequence[Hit], sentences: Sequence[Sentenc
         return Evidence(0.0, 0.0, weight)
     similarity = max((s.similarity for s in sentences if s.source < EVIDENCE_DEPTH), default=0.0)
     overlap = max(lexical_overlap(question, h.chunk.text) for h in top)
-    return Evidence(similarity, overlap, weight, missing_anchors(question, [h.chunk.text for h in hits]))
+    return Evidence(similarity, overlap, weight,
+                    missing_anchors(question, [f"{Path(h.chunk.source).name}\n{h.chunk.text}" for h in hits]))
 
 
 _REFUSAL = re.compile(

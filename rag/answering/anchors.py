@@ -7,9 +7,13 @@ Common words are not anchors (a paraphrase or a translation replaces them); name
 codes survive paraphrase and, mostly, translation. So an anchor is:
 
 - a word with a capital after its first letter (``MMLU``, ``QLoRA``, ``BERT-Large``, ``TPC-H``);
-- a word mixing letters and digits (``1040NR``, ``DB2``, ``7B``), or a number of three or more digits;
-- in English and French questions, a capitalised word that does not open the sentence (``Adafactor``,
+- a word mixing letters and digits (``1040NR``, ``DB2``, ``7B``), or a number of three or more digits
+  (compared as numbers: "1,500" is "1500");
+- in English and French questions, a capitalised word that does not open its sentence (``Adafactor``,
   ``Kerberos``); German capitalises every noun, so there only the first two kinds count.
+
+A plural (``GPUs``) is found as its singular, a hyphenated name also written solid (``COVID19``), and
+the evidence is each chunk as it was indexed: its header (file name, title) and its text.
 
 When the best-ranked chunk is in another language or script than the question, only the first two kinds
 are required (a French page may call the "Regulation" "règlement", but it writes ``TPC-H``), and numbers
@@ -21,10 +25,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from rag.text import STOP_WORDS, fold, language_of, numbers, words
+from rag.text import STOP_WORDS, fold, language_of, numbers, sentence_spans, words
 
 __all__ = ["anchors", "missing_anchors"]
 
+_JOINERS = re.compile(r"[-'’]")
 _QUESTION_OPENERS = frozenset("what which who whom whose when where why how is are was were do does did can could "
                               "should would will according in on for to from by of at".split())
 
@@ -33,25 +38,40 @@ def anchors(question: str, *, strict: bool) -> list[str]:
     """The question's anchor terms, in order. ``strict=False`` keeps only the kinds that survive
     translation (mixed case, alphanumerics)."""
     found: list[str] = []
+    question = fold(question)
     language = language_of(question)
-    for position, word in enumerate(words(fold(question))):
-        letters = [c for c in word if c.isalpha()]
-        mixed = any(c.isupper() for c in word[1:] if c.isalpha()) and len(letters) >= 2
-        alnum = any(c.isdigit() for c in word) and bool(letters)
-        number = word.isdigit() and len(word) >= 3
-        proper = (strict and language in ("en", "fr") and position > 0 and word[:1].isupper() and len(word) > 2
-                  and word.lower() not in STOP_WORDS and word.lower() not in _QUESTION_OPENERS)
-        if (mixed or alnum or proper or (number and strict)) and word not in found:
-            found.append(word)
+    for start, end in sentence_spans(question):
+        for position, word in enumerate(words(question[start:end])):
+            letters = [c for c in word if c.isalpha()]
+            if not letters:
+                continue  # numbers are compared whole, below ("1,500" is one number, not "1" and "500")
+            mixed = any(c.isupper() for c in word[1:] if c.isalpha()) and len(letters) >= 2
+            alnum = any(c.isdigit() for c in word)
+            proper = (strict and language in ("en", "fr") and position > 0 and word[:1].isupper() and len(word) > 2
+                      and word.lower() not in STOP_WORDS and word.lower() not in _QUESTION_OPENERS)
+            if (mixed or alnum or proper) and word not in found:
+                found.append(word)
+    if strict:
+        found += sorted(n for n in numbers(question) if len(n.replace(".", "")) >= 3 and n not in found)
     return found
 
 
 def _present(anchor: str, text: str, text_numbers: set[str]) -> bool:
-    if anchor.isdigit():
+    if not any(c.isalpha() for c in anchor):
         return anchor in text_numbers
-    parts = [p for p in re.split(r"[-'’]", anchor.lower()) if len(p) >= 2 or p.isdigit()]
     lowered = text.lower()
-    return all(re.search(rf"(?<!\w){re.escape(p)}(?!\w)", lowered) for p in parts or [anchor.lower()])
+    squeezed = _JOINERS.sub("", lowered)  # "COVID-19" is "COVID19" too
+    forms = {anchor.lower()}
+    if anchor.endswith("s") and len(anchor) > 3:  # a lower-case plural ending: "GPUs" is found as "GPU"
+        forms.add(anchor[:-1].lower())
+    for form in forms:
+        parts = [p for p in re.split(r"[-'’]", form) if len(p) >= 2 or p.isdigit()] or [form]
+        if all(re.search(rf"(?<!\w){re.escape(p)}", lowered) for p in parts):
+            return True
+        solid = re.escape(_JOINERS.sub("", form))
+        if re.search(rf"(?<!\w){solid}", squeezed):
+            return True
+    return False
 
 
 def missing_anchors(question: str, texts: Iterable[str]) -> tuple[str, ...]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
@@ -70,10 +71,11 @@ async def save_upload(chunks: AsyncIterator[bytes], folder: Path, name: str, lim
     """Write the streamed body to ``folder/name`` (replacing an earlier upload of that name); 413 past ``limit``."""
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / upload_name(name)
-    partial = target.with_name(f".{target.name}.part")
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".part")  # one per request
+    partial = Path(tmp)
     size = 0
     try:
-        with open(partial, "wb") as handle:
+        with os.fdopen(fd, "wb") as handle:
             async for chunk in chunks:
                 size += len(chunk)
                 if size > limit:

@@ -88,7 +88,13 @@ def rag_router(rag: RAG, queue: AnswerQueue, settings: ServeSettings, upload_dir
     def file(path: str = Query(min_length=1, max_length=4096)) -> FileResponse:
         """A file the index holds (a cited PDF opens at ``#page=N``); nothing else is served."""
         found = indexed_file(path, rag.sources())
-        return FileResponse(found, media_type=_MEDIA.get(found.suffix.lower(), "application/octet-stream"),
-                            content_disposition_type="inline", filename=found.name)
+        # An indexed web page is a document, not part of this app: shown as text, sandboxed, never sniffed,
+        # so a script inside it cannot run with the server's origin (and reach its API or token).
+        media = _MEDIA.get(found.suffix.lower(), "application/octet-stream")
+        if media.startswith("text/html") or found.suffix.lower() in (".html", ".htm", ".xhtml", ".svg"):
+            media = "text/plain; charset=utf-8"
+        return FileResponse(found, media_type=media, content_disposition_type="inline", filename=found.name,
+                            headers={"Content-Security-Policy": "sandbox; default-src 'none'",
+                                     "X-Content-Type-Options": "nosniff"})
 
     return router

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,7 +64,7 @@ def read_token(path: str | Path) -> str:
         token = path.read_text(encoding="utf-8").strip()
     except OSError as exc:
         raise ConfigError(f"cannot read the token file {path}: {exc.strerror}") from exc
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+    if os.name != "nt" and mode & (stat.S_IRWXG | stat.S_IRWXO):  # Windows reports no POSIX permission bits
         raise ConfigError(f"the token file {path} is readable by other users: chmod 600 {path}")
     if not token:
         raise ConfigError(f"the token file {path} is empty")

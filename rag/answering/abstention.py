@@ -129,7 +129,12 @@ def evidence_for(question: str, hits: Sequence[Hit], sentences: Sequence[Sentenc
     similarity = max((s.similarity for s in sentences if s.source < EVIDENCE_DEPTH), default=0.0)
     overlap = max(lexical_overlap(question, h.chunk.text) for h in top)
     return Evidence(similarity, overlap, weight,
-                    missing_anchors(question, [f"{Path(h.chunk.source).name}\n{h.chunk.text}" for h in hits]))
+                    missing_anchors(question, [f"{_file_words(h.chunk.source)}\n{h.chunk.text}" for h in hits]))
+
+
+def _file_words(source: str) -> str:
+    """A file's name as words: "paper_qlora_2305.14314.pdf" names "paper qlora 2305 14314 pdf"."""
+    return re.sub(r"[_.\-]+", " ", Path(source).name)
 
 
 _REFUSAL = re.compile(

@@ -30,6 +30,7 @@ from rag.text import STOP_WORDS, fold, language_of, numbers, sentence_spans, wor
 __all__ = ["anchors", "missing_anchors"]
 
 _JOINERS = re.compile(r"[-'’]")
+_POSSESSIVE = re.compile(r"['’]s?$")
 _QUESTION_OPENERS = frozenset("what which who whom whose when where why how is are was were do does did can could "
                               "should would will according in on for to from by of at".split())
 
@@ -42,6 +43,7 @@ def anchors(question: str, *, strict: bool) -> list[str]:
     language = language_of(question)
     for start, end in sentence_spans(question):
         for position, word in enumerate(words(question[start:end])):
+            word = _POSSESSIVE.sub("", word)  # "Sekine's" names Sekine
             letters = [c for c in word if c.isalpha()]
             if not letters:
                 continue  # numbers are compared whole, below ("1,500" is one number, not "1" and "500")

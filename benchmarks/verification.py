@@ -55,7 +55,8 @@ def run(cases_path: Path, settings: dict[str, Any], verbose: bool) -> dict[str, 
         index = Path(tmp) / "idx"
         with RAG.open(index, create=True, embedder=HashEmbedder(), workers=0) as rag:
             rag.ingest([docs])
-        right, wrong = Counter(), Counter()
+        right: Counter[str] = Counter()
+        wrong: Counter[str] = Counter()
         misses = []
         for case in cases:
             generator = EchoGenerator(scripted(case["reply"], case["doc"]))

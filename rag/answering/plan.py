@@ -262,12 +262,14 @@ def answer_stream(plan: Plan, generator: Generator, *, max_tokens: int, temperat
         # The question as asked: a rewritten follow-up carries earlier terms the reply need not hold.
         text, grounding, reason = _quoted(copied), "quote", "cut_short"
         checks = check_sentences(text, packed.hits)
-    if grounding != "model" or not generative:
-        claims = tuple(check_claims(text, packed.hits, embedder))
-    unsupported = (tuple(k.text for k in claims if k.label != "supported") if generative and grounding == "model"
+    # The generative style reports the reply's claims (why it was kept or replaced); ✓ follows the shown text.
+    shown = claims if generative and grounding == "model" else tuple(check_claims(text, packed.hits, embedder))
+    if not generative:
+        claims = shown
+    unsupported = (tuple(k.text for k in claims if k.label != "supported") if generative
                    else tuple(c.text for c in checks if not c.supported))
     timings["total_ms"] = (time.perf_counter() - started) * 1000
-    citations = _with_claims(build_citations(text, packed.hits, quotes=quotes), claims)
+    citations = _with_claims(build_citations(text, packed.hits, quotes=quotes), shown)
     yield Answer(text, citations, abstained=False, timings=timings, question=plan.question, grounding=grounding,
                  model_text=model_text, unsupported=unsupported, evidence=plan.evidence.score, query=query,
                  hits=plan.hits, quote_reason=reason, style=plan.style, claims=claims)

@@ -48,7 +48,8 @@ class Config:
     n_gpu_layers: int = 0             # layers offloaded to a GPU (0 = CPU only)
     top_k: int = 5                    # sources retrieved per question
     temperature: float = 0.0
-    max_answer_tokens: int = 128      # answer length cap (the prompt asks for one sentence)
+    max_answer_tokens: int | None = None  # answer length cap; default by style: 128 extractive, 512 generative
+    answer_style: str = "auto"        # auto (from the model's size), extractive or generative
     chunk_size: int = 200             # tokens of the embedding model
     chunk_overlap: int = 32
     exclude: tuple[str, ...] = ()     # glob patterns skipped during ingest
@@ -79,6 +80,7 @@ class Config:
         return data
 
 
+ANSWER_STYLES = ("auto", "extractive", "generative")
 _TYPES = typing.get_type_hints(Config)
 
 
@@ -183,7 +185,9 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"top_k must be at least 1, not {config.top_k}")
     if config.n_ctx < 256:
         raise ConfigError(f"n_ctx {config.n_ctx} is too small (at least 256 tokens)")
-    if not 1 <= config.max_answer_tokens < config.n_ctx:
+    if config.answer_style not in ANSWER_STYLES:
+        raise ConfigError(f"answer_style {config.answer_style!r} is not one of {', '.join(ANSWER_STYLES)}")
+    if config.max_answer_tokens is not None and not 1 <= config.max_answer_tokens < config.n_ctx:
         raise ConfigError(f"max_answer_tokens {config.max_answer_tokens} must be between 1 and n_ctx {config.n_ctx}")
     if config.temperature < 0:
         raise ConfigError(f"temperature must be >= 0, not {config.temperature}")

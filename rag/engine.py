@@ -37,12 +37,16 @@ from rag.answering.plan import ABSTAIN_TEXT, Plan, answer_stream, make_plan
 from rag.config import Config, load_config, load_passwords
 from rag.conversation import Conversation
 from rag.generation import Generator, Message
+from rag.generation.policy import StyleChoice, choose_style, read_model_info
 from rag.records import Answer
 from rag.retrieval import RetrievalSettings, Retriever
 
 __all__ = ["ABSTAIN_TEXT", "RAG"]
 
 log = logging.getLogger(__name__)
+
+EXTRACTIVE_ANSWER_TOKENS = 128  # one sentence
+GENERATIVE_ANSWER_TOKENS = 512  # a paragraph or a short list
 
 
 class RAG:
@@ -58,6 +62,7 @@ class RAG:
         self._index: Index | None = None
         self._index_stamp: tuple[int, int, int] | None = None
         self._index_lock = threading.Lock()
+        self._style: StyleChoice | None = None
 
     @classmethod
     def open(cls, index: str | Path | None = None, *, create: bool = False, embedder: Embedder | str | None = None,
@@ -118,6 +123,25 @@ class RAG:
                                                 n_threads=self.config.n_threads,
                                                 n_gpu_layers=self.config.n_gpu_layers)
         return self._generator
+
+    @property
+    def style(self) -> StyleChoice:
+        """The answer style in force and why: configured, or (``auto``) from the model file's header."""
+        if self._style is None:
+            info = None
+            if self.config.answer_style == "auto" and self.config.model:
+                from rag.generation.models import resolve_model_path
+
+                info = read_model_info(resolve_model_path(self.config.model))
+            self._style = choose_style(self.config.answer_style, info)
+        return self._style
+
+    @property
+    def answer_tokens(self) -> int:
+        """The reply's token cap: configured, else enough for a paragraph in the generative style."""
+        if self.config.max_answer_tokens is not None:
+            return self.config.max_answer_tokens
+        return GENERATIVE_ANSWER_TOKENS if self.style.style == "generative" else EXTRACTIVE_ANSWER_TOKENS
 
     def close(self) -> None:
         if self._index is not None:
@@ -202,8 +226,9 @@ class RAG:
         retrieve_ms = (time.perf_counter() - started) * 1000
         calibration = calibration_for(self.embedder.name, self.config.abstain_threshold, question)
         return make_plan(question, query or question, hits, embedder=self.embedder, generator=generator,
-                         answer_tokens=self.config.max_answer_tokens, calibration=calibration,
-                         retrieve_ms=retrieve_ms, history=history)
+                         answer_tokens=self.answer_tokens, calibration=calibration,
+                         retrieve_ms=retrieve_ms, history=history, style=self.style.style,
+                         style_reason=self.style.reason)
 
     def stream(self, question: str, k: int | None = None, *, mode: str | None = None, where: str | None = None,
                history: Sequence[Message] = (), query: str | None = None) -> Iterator[str | Answer]:
@@ -218,8 +243,8 @@ class RAG:
         """Run the model on a prepared ``plan`` (see ``prepare``): pieces of the reply, then the ``Answer``."""
         # Timings count from the start of retrieval (models were loaded before it).
         started = time.perf_counter() - (plan.retrieve_ms + plan.plan_ms) / 1000
-        yield from answer_stream(plan, self.generator, max_tokens=self.config.max_answer_tokens,
-                                 temperature=self.config.temperature, started=started)
+        yield from answer_stream(plan, self.generator, max_tokens=self.answer_tokens,
+                                 temperature=self.config.temperature, started=started, embedder=self.embedder)
 
     def ask(self, question: str, k: int | None = None, *, mode: str | None = None, where: str | None = None,
             history: Sequence[Message] = (), query: str | None = None) -> Answer:

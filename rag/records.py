@@ -7,7 +7,9 @@ from typing import Any
 
 from indexes import Hit
 
-__all__ = ["Answer", "Citation"]
+__all__ = ["CLAIM_LABELS", "Answer", "Citation", "Claim"]
+
+CLAIM_LABELS = ("supported", "unsupported", "contradicted")
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,24 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Claim:
+    """One claim of a reply, its label, the sources of its evidence and the evidence sentence quoted.
+
+    ``label`` is ``"supported"``, ``"unsupported"`` or ``"contradicted"`` (a source says otherwise;
+    ``quote`` is that sentence).
+    """
+
+    text: str
+    label: str
+    sources: tuple[int, ...]  # the sources of its evidence sentence(s)
+    quote: str
+    cites: tuple[int, ...] = ()  # the sources its markers cite
+
+    def to_json(self) -> dict[str, Any]:
+        return {"text": self.text, "label": self.label, "sources": list(self.sources), "quote": self.quote}
+
+
+@dataclass(frozen=True)
 class Answer:
     """A grounded answer: text with ``[n]`` markers, the sources behind it, timings in ms.
 
@@ -51,7 +71,9 @@ class Answer:
     said the documents don't answer, against strong evidence) or ``"cut_short"`` (the reply
     copies the opening of a source sentence and stops before the asked part; that
     sentence is quoted whole).
-    ``unsupported`` lists the answer's sentences that no source supports.
+    ``unsupported`` lists the answer's sentences (claims) that no source supports.
+    ``style`` is the answer style used (``"extractive"`` or ``"generative"``); ``claims`` the
+    reply's claims, each labelled against its best-supporting source sentence.
     ``evidence`` is the retrieval evidence score the abstention threshold is applied to.
     ``query`` is the text retrieval searched for when it differs from the question
     (a rewritten follow-up in a conversation). ``hits`` are the retrieved chunks.
@@ -69,6 +91,8 @@ class Answer:
     query: str | None = None
     hits: tuple[Hit, ...] = field(default=(), repr=False, compare=False)
     quote_reason: str = ""
+    style: str = "extractive"
+    claims: tuple[Claim, ...] = ()
 
     @property
     def cited(self) -> tuple[Citation, ...]:
@@ -77,8 +101,10 @@ class Answer:
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "question": self.question, "answer": self.text, "abstained": self.abstained,
-            "grounding": self.grounding, "model_answer": self.model_text, "unsupported": list(self.unsupported),
+            "style": self.style, "grounding": self.grounding, "model_answer": self.model_text,
+            "unsupported": list(self.unsupported),
             "evidence": None if self.evidence is None else round(self.evidence, 4),
+            "claims": [c.to_json() for c in self.claims],
             "citations": [c.to_json() for c in self.citations],
             "timings": {k: round(v, 1) for k, v in self.timings.items()}}
         if self.quote_reason:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import gguf
 
-__all__ = ["CHAT_TEMPLATE_KEY", "copy_gguf_without_keys"]
+__all__ = ["CHAT_TEMPLATE_KEY", "copy_gguf_without_keys", "write_tiny_gguf"]
 
 CHAT_TEMPLATE_KEY: str = gguf.Keys.Tokenizer.CHAT_TEMPLATE
 
@@ -53,5 +53,28 @@ def copy_gguf_without_keys(src: Path, dst: Path, drop: Iterable[str]) -> Path:
     writer.write_ti_data_to_file()
     for tensor in reader.tensors:
         writer.write_tensor_data(tensor.data, tensor_endianess=reader.endianess)
+    writer.close()
+    return dst
+
+
+def write_tiny_gguf(dst: Path, *, size_label: str | None = None, parameter_count: int | None = None,
+                    arch: str = "llama", context_length: int = 4096,
+                    tensors: Iterable[tuple[str, tuple[int, ...]]] = (("token_embd.weight", (8, 4)),)) -> Path:
+    """Write a GGUF with no real weights whose header declares a size (``size_label`` "7B" or
+    ``parameter_count``) or, without either, only the tensor table to count elements from."""
+    import numpy as np
+
+    writer = gguf.GGUFWriter(dst, arch=arch)
+    writer.add_name("tiny test model")
+    if size_label is not None:
+        writer.add_string("general.size_label", size_label)
+    if parameter_count is not None:
+        writer.add_uint64("general.parameter_count", parameter_count)
+    writer.add_context_length(context_length)
+    for name, shape in tensors:
+        writer.add_tensor(name, np.zeros(shape, dtype=np.float32))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
     writer.close()
     return dst

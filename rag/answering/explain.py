@@ -28,7 +28,7 @@ def explain_json(plan: Plan) -> dict[str, Any]:
                      "overlap": round(plan.evidence.overlap, 4), "weight": plan.evidence.weight,
                      "threshold": plan.threshold,
                      "overrules_refusal_from": plan.calibration.strong if plan.calibration else None},
-        "decision": _decision(plan), "prompt": None}
+        "decision": _decision(plan), "style": {"style": plan.style, "reason": plan.style_reason}, "prompt": None}
     if packed is not None:
         data["prompt"] = {
             "messages": [{"role": role, "content": content} for role, content in packed.messages],
@@ -58,7 +58,8 @@ def explain_lines(plan: Plan) -> list[str]:
     lines = [f"query:     {plan.query}",
              f"retrieved: {len(plan.hits)} chunks in {plan.retrieve_ms:.0f} ms",
              f"evidence:  {e.score:.3f} = similarity {e.similarity:.3f} + {e.weight} x word overlap {e.overlap:.3f}",
-             f"decision:  {_decision(plan)}"]
+             f"decision:  {_decision(plan)}",
+             f"style:     {plan.style} ({plan.style_reason or 'configured'})"]
     packed = plan.packed
     if packed is None:
         return lines

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from indexes import Embedder, Hit
 from rag.answering.abstention import (
@@ -35,18 +35,21 @@ from rag.answering.abstention import (
     should_abstain,
 )
 from rag.answering.citations import build_citations, check_sentences, drop_invalid_markers
+from rag.answering.claims import check_claims
 from rag.answering.excerpts import Sentence, excerpt, rank_sentences
 from rag.answering.prompting import PackedPrompt, pack_prompt
 from rag.generation import Generator, Message
-from rag.records import Answer
+from rag.records import Answer, Citation, Claim
 from rag.text import SENTENCE_ENDS, content_words, is_cjk_token, sentence_spans, tokens
 
-__all__ = ["ABSTAIN_TEXT", "ANSWER_STOPS", "SENTENCES_PER_SOURCE", "Plan", "answer_stream", "guard_reply",
+__all__ = ["ABSTAIN_TEXT", "ANSWER_STOPS", "GENERATIVE_STOPS", "SENTENCES_PER_SOURCE", "Plan", "answer_stream", "guard_reply",
            "make_plan"]
 
 ABSTAIN_TEXT = "The documents don't answer this."
 # A small model that starts writing a new source block or question has finished its answer.
 ANSWER_STOPS = ("\nSources:", "\nSource:", "\nQuestion:", "\n[", '\n"""')
+# A capable model writes lists and paragraphs; it has finished when it starts a new turn or source block.
+GENERATIVE_STOPS = ("\nSources:", "\nQuestion:", '\n"""')
 SENTENCES_PER_SOURCE = 2
 MIN_QUOTE_WORDS = 3
 _LEAD = re.compile(r"^\s*(?:answer\s*:|the answer is\s*:?)\s*", re.IGNORECASE)
@@ -68,6 +71,8 @@ class Plan:
     packed: PackedPrompt | None      # None when abstaining before generation
     retrieve_ms: float
     plan_ms: float
+    style: str = "extractive"        # "extractive" | "generative" (rag.generation.policy)
+    style_reason: str = ""           # why that style was chosen
 
     @property
     def threshold(self) -> float | None:
@@ -76,8 +81,12 @@ class Plan:
 
 def make_plan(question: str, query: str, hits: Sequence[Hit], *, embedder: Embedder | None, generator: Generator,
               answer_tokens: int, calibration: Calibration | None, retrieve_ms: float,
-              history: Sequence[Message] = (), per_source: int = SENTENCES_PER_SOURCE) -> Plan:
-    """Rank sentences, score evidence, decide on early abstention, pack the prompt."""
+              history: Sequence[Message] = (), per_source: int = SENTENCES_PER_SOURCE,
+              style: str = "extractive", style_reason: str = "") -> Plan:
+    """Rank sentences, score evidence, decide on early abstention, pack the prompt.
+
+    The extractive style shows the model each chunk's best ``per_source`` sentences and asks for
+    one sentence; the generative style shows whole chunks and asks for a complete answer."""
     started = time.perf_counter()
     sentences = rank_sentences(query, hits, embedder)
     weight = (calibration or CALIBRATED[script_of(query)]).weight
@@ -85,21 +94,23 @@ def make_plan(question: str, query: str, hits: Sequence[Hit], *, embedder: Embed
     abstain = not hits or should_abstain(evidence, calibration.threshold if calibration is not None else None)
     packed = None
     if not abstain:
-        excerpts = [excerpt(hit, sentences, rank, per_source) for rank, hit in enumerate(hits)]
-        packed = pack_prompt(question, hits, generator, answer_tokens, excerpts=excerpts, history=history)
+        generative = style == "generative"
+        excerpts = None if generative else [excerpt(hit, sentences, rank, per_source) for rank, hit in enumerate(hits)]
+        packed = pack_prompt(question, hits, generator, answer_tokens, excerpts=excerpts, history=history,
+                             generative=generative)
         abstain = not packed.hits
     return Plan(question, query, tuple(hits), tuple(sentences), evidence, calibration, abstain, packed, retrieve_ms,
-                (time.perf_counter() - started) * 1000)
+                (time.perf_counter() - started) * 1000, style, style_reason)
 
 
-def guard_reply(pieces: Iterable[str], *, window: int = 24) -> Iterator[str]:
-    """Pass pieces through until the reply's first line break after some text, or until it loops
-    (a sentence repeated, or its last ``window`` characters already seen twice)."""
+def guard_reply(pieces: Iterable[str], *, window: int = 24, one_line: bool = True) -> Iterator[str]:
+    """Pass pieces through until the reply's first line break after some text (``one_line``), or
+    until it loops (a sentence repeated, or its last ``window`` characters already seen twice)."""
     text = ""
     for piece in pieces:
         candidate = text + piece
         first = len(candidate) - len(candidate.lstrip())  # where the reply's text begins
-        newline = candidate.find("\n", first) if first < len(candidate) else -1
+        newline = candidate.find("\n", first) if one_line and first < len(candidate) else -1
         if newline >= 0:
             if newline > len(text):
                 yield candidate[len(text):newline]
@@ -178,22 +189,37 @@ def _quoted(sentence: Sentence) -> str:
     return f"{body} [{sentence.source + 1}]{end}"
 
 
+def _with_claims(citations: Sequence[Citation], claims: Sequence[Claim]) -> tuple[Citation, ...]:
+    """``verified`` from the claims: true only when every claim citing a source is supported by it
+    (a claim without markers counts for the source its evidence comes from, unless nothing supports
+    or contradicts it)."""
+    out = []
+    for c in citations:
+        relevant = [k for k in claims
+                    if c.n in k.cites or (not k.cites and k.label != "unsupported" and c.n in k.sources)]
+        verified = bool(relevant) and all(k.label == "supported" and c.n in k.sources for k in relevant)
+        out.append(replace(c, verified=verified))
+    return tuple(out)
+
+
 def answer_stream(plan: Plan, generator: Generator, *, max_tokens: int, temperature: float,
-                  started: float) -> Iterator[str | Answer]:
+                  started: float, embedder: Embedder | None = None) -> Iterator[str | Answer]:
     """Generate from ``plan`` and yield the reply's pieces, then the checked ``Answer``.
 
-    ``started`` is the ``time.perf_counter()`` at which the question arrived.
+    ``started`` is the ``time.perf_counter()`` at which the question arrived. ``embedder``, when
+    given, helps find each claim's best-supporting sentence by meaning.
     """
     timings = {"retrieve_ms": plan.retrieve_ms}
     quotes = _closest_quotes(plan.sentences)
     query = plan.query if plan.query != plan.question else None
+    generative = plan.style == "generative"
 
     def abstention(model_text: str = "") -> Answer:
         timings["total_ms"] = (time.perf_counter() - started) * 1000
         citations = build_citations("", plan.hits, quotes=quotes)
         return Answer(ABSTAIN_TEXT, citations, abstained=True, timings=timings, question=plan.question,
                       grounding="abstained", model_text=model_text, evidence=plan.evidence.score, query=query,
-                      hits=plan.hits)
+                      hits=plan.hits, style=plan.style)
 
     if plan.abstain or plan.packed is None:
         yield ABSTAIN_TEXT
@@ -201,8 +227,9 @@ def answer_stream(plan: Plan, generator: Generator, *, max_tokens: int, temperat
         return
     packed = plan.packed
     pieces: list[str] = []
-    raw = generator.stream(packed.messages, max_tokens=max_tokens, temperature=temperature, stop=ANSWER_STOPS)
-    for piece in guard_reply(raw):
+    stops = GENERATIVE_STOPS if generative else ANSWER_STOPS
+    raw = generator.stream(packed.messages, max_tokens=max_tokens, temperature=temperature, stop=stops)
+    for piece in guard_reply(raw, one_line=not generative):
         if not pieces:
             timings["first_token_ms"] = (time.perf_counter() - started) * 1000
         pieces.append(piece)
@@ -210,15 +237,20 @@ def answer_stream(plan: Plan, generator: Generator, *, max_tokens: int, temperat
     if hasattr(raw, "close"):
         raw.close()  # stop llama.cpp when the guard ended the reply early
     model_text = "".join(pieces).strip()
-    text = _without_repeats(drop_invalid_markers(_LEAD.sub("", model_text), len(packed.hits)))
-    refused = bool(text) and is_refusal(text)
+    text = drop_invalid_markers(_LEAD.sub("", model_text), len(packed.hits))
+    if not generative:
+        text = _without_repeats(text)
+    claims = tuple(check_claims(text, packed.hits, embedder)) if generative else ()
+    supported = any(k.label == "supported" for k in claims)
+    refused = bool(text) and is_refusal(text) and not supported
     if refused and not overrules_refusal(plan.evidence, plan.calibration):
         yield abstention(model_text)
         return
     checks = check_sentences(text, packed.hits)
     grounding, reason = "model", ""
     packed_sentences = [s for s in plan.sentences if s.source < len(packed.hits)]
-    if refused or not any(c.supported for c in checks):
+    kept = supported if generative else any(c.supported for c in checks)
+    if refused or not kept:
         best = next(iter(_quotable(packed_sentences)), None)
         if best is None:
             yield abstention(model_text)
@@ -226,12 +258,18 @@ def answer_stream(plan: Plan, generator: Generator, *, max_tokens: int, temperat
         text, grounding = _quoted(best), "quote"
         reason = "refusal_overruled" if refused else "unsupported"
         checks = check_sentences(text, packed.hits)
-    elif (copied := cut_short(text, plan.question, packed_sentences)) is not None:
+    elif not generative and (copied := cut_short(text, plan.question, packed_sentences)) is not None:
         # The question as asked: a rewritten follow-up carries earlier terms the reply need not hold.
         text, grounding, reason = _quoted(copied), "quote", "cut_short"
         checks = check_sentences(text, packed.hits)
+    # The generative style reports the reply's claims (why it was kept or replaced); ✓ follows the shown text.
+    shown = claims if generative and grounding == "model" else tuple(check_claims(text, packed.hits, embedder))
+    if not generative:
+        claims = shown
+    unsupported = (tuple(k.text for k in claims if k.label != "supported") if generative
+                   else tuple(c.text for c in checks if not c.supported))
     timings["total_ms"] = (time.perf_counter() - started) * 1000
-    citations = build_citations(text, packed.hits, quotes=quotes)
+    citations = _with_claims(build_citations(text, packed.hits, quotes=quotes), shown)
     yield Answer(text, citations, abstained=False, timings=timings, question=plan.question, grounding=grounding,
-                 model_text=model_text, unsupported=tuple(c.text for c in checks if not c.supported),
-                 evidence=plan.evidence.score, query=query, hits=plan.hits, quote_reason=reason)
+                 model_text=model_text, unsupported=unsupported, evidence=plan.evidence.score, query=query,
+                 hits=plan.hits, quote_reason=reason, style=plan.style, claims=claims)

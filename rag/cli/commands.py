@@ -109,8 +109,12 @@ def _print_outcome(answer: Answer, shown: str) -> None:
         print(answer.text)
     elif answer.abstained and shown.strip() != answer.text:
         print(answer.text)
+    contradicted = {k.text: k.quote for k in answer.claims if k.label == "contradicted"}
     for sentence in answer.unsupported:
-        print(f"  ⚠ not supported by the sources: “{sentence}”")
+        if sentence in contradicted:
+            print(f"  ✗ contradicted by the sources: “{sentence}” (source: “{contradicted[sentence]}”)")
+        else:
+            print(f"  ⚠ not supported by the sources: “{sentence}”")
     _print_sources(answer, heading="Closest sources (check them yourself):" if answer.abstained else "Sources:")
 
 

@@ -34,7 +34,11 @@ def _model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", dest="n_threads", type=int, metavar="N", help="llama.cpp threads (default: all cores)")
     p.add_argument("--gpu-layers", dest="n_gpu_layers", type=int, metavar="N", help="layers offloaded to a GPU")
     p.add_argument("--temperature", type=float, metavar="T", help="sampling temperature (default 0)")
-    p.add_argument("--max-tokens", dest="max_answer_tokens", type=int, metavar="N", help="answer length cap")
+    p.add_argument("--max-tokens", dest="max_answer_tokens", type=int, metavar="N",
+                   help="answer length cap (default 128 extractive, 512 generative)")
+    p.add_argument("--answer-style", choices=("auto", "extractive", "generative"),
+                   help="extractive (one sentence, for tiny models), generative (complete answers, ~1B parameters "
+                        "and up) or auto: from the model file's size (default)")
     p.add_argument("--top-k", type=int, metavar="N", help="sources retrieved per question (default 5)")
 
 
@@ -121,8 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 _SETTING_FLAGS = ("index", "embedder", "model", "n_ctx", "n_threads", "n_gpu_layers", "temperature",
-                  "max_answer_tokens", "top_k", "exclude", "password_file", "chunk_size", "chunk_overlap",
-                  "max_pages", "max_file_mb", "file_timeout", "workers", "mode", "reranker", "where",
+                  "max_answer_tokens", "answer_style", "top_k", "exclude", "password_file", "chunk_size",
+                  "chunk_overlap", "max_pages", "max_file_mb", "file_timeout", "workers", "mode", "reranker", "where",
                   "retry_failed", "follow_symlinks")
 
 

@@ -1,0 +1,221 @@
+"""What makes a claim true or false, compared with one source sentence: numbers, dates, names, negation.
+
+Text is normalised first (lower case, "four" -> "4", "4,500" -> "4500", "€" -> "euro", "kilograms"
+-> "kg", "March 1, 2021" -> "2021-03-01"), then read as a stream of tokens with *slots*: numbers,
+each with what it counts (the word after it, or YEAR / DATE), and names (capitalised phrases).
+Each content word belongs to the nearest slot in its clause. A claim's number is contradicted when
+the evidence has a different number counting the same thing and not the claimed one, or when the
+claim's words around it belong, in the evidence, to another number ("exit code 0 when some files
+fail" against "0 when every file was ingested, 2 when some files failed"); likewise a name
+(swapped roles). A word negated in the claim must be negated in the evidence clause, and the reverse.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rag.text import STOP_WORDS, stem, strip_markers
+
+__all__ = ["coverage", "negation_conflict", "slot_conflict", "stream", "words"]
+
+_NUMBER_WORDS = {w: str(i) for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve".split())}
+_NUMBER_WORDS.update({"twenty": "20", "thirty": "30", "forty": "40", "fifty": "50", "hundred": "100"})
+_UNITS = [(r"kilograms?|kgs", "kg"), (r"kilomet(?:re|er)s?", "km"), (r"percent|per cent|%", " percent"),
+          (r"euros?|eur|€", "euro"), (r"dollars?|usd|\$", "dollar"), (r"hrs?|hours?", "hour"),
+          (r"months?", "month"), (r"years?", "year"), (r"employees|staff|people|persons", "people"),
+          (r"milligrams?", "mg"), (r"grams?", "g")]
+_MONTHS = "january february march april may june july august september october november december".split()
+_NOT_NAMES = frozenset([*_MONTHS, "i", "eur", "usd", "wh", "kwh", "kg", "km", "mg", "yes", "no", "monday", "tuesday",
+                        "wednesday", "thursday", "friday", "saturday", "sunday"])
+_NEGATIONS = frozenset("not no never none cannot nothing neither nor without".split())
+_TOKEN = re.compile(r"\d+(?:[.-]\d+)*|[^\W\d_]+(?:'[a-z]+)?", re.UNICODE)
+_NAME = re.compile(r"\b[A-Z][\w&-]*(?:\s+(?:[A-Z][\w&-]*|\d+\b))*")
+_BOUNDED = re.compile(r"\d+(?:[.-]\d+)*|[^\W\d_]+(?:'[a-z]+)?|[,;:]", re.UNICODE)
+_JOINS = frozenset({"|", "and", "while", "but", "whereas", "or"})
+_SEGMENT = re.compile(r"[,;:]|\b(?:and|while|but|whereas)\b")
+
+
+def _normalise(text: str) -> str:
+    """Lower case, numbers as digits, units in one spelling, dates day-first."""
+    text = strip_markers(text).lower()
+    text = re.sub(r"(\d),(\d{3})\b", r"\1\2", text)
+    text = re.sub(r"([€$])\s*(\d+(?:\.\d+)?)", r"\2 \1", text)
+    text = re.sub(rf"\b({'|'.join(_MONTHS)})\s+(\d{{1,2}}),?\s+(\d{{4}})", r"\2 \1 \3", text)
+    text = re.sub(rf"\b(?:(\d{{1,2}})\s+)?({'|'.join(_MONTHS)}),?\s+(\d{{4}})\b", _iso_date, text)
+    text = re.sub(r"\b(the|this|that|each|every|any|no) one\b", r"\1 item", text)
+    text = re.sub(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", lambda m: _NUMBER_WORDS[m.group(1)], text)
+    text = re.sub(r"(\d)-(?=[a-z])", r"\1 ", text)
+    for pattern, unit in _UNITS:
+        text = re.sub(rf"(?<![a-z])(?:{pattern})(?![a-z])", f" {unit} ", text)
+    text = text.replace("n't", " not")
+    return text
+
+
+def _iso_date(match: re.Match[str]) -> str:
+    """"1 march 2021" -> "2021-03-01", "january 2022" -> "2022-01": one value, compared whole."""
+    month = _MONTHS.index(match.group(2)) + 1
+    day = f"-{int(match.group(1)):02d}" if match.group(1) else ""
+    return f" {match.group(3)}-{month:02d}{day} "
+
+
+def words(text: str) -> list[str]:
+    return _TOKEN.findall(text.lower())
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """A value a claim turns on: a number with what it counts, or a name."""
+
+    value: str
+    kind: str   # numbers: the word after it ("tablet", "kg"), "YEAR", "DATE" or ""; names: "NAME"
+    place: int  # its token index
+
+
+def _is_content(token: str) -> bool:
+    return (len(token) > 1 and token not in STOP_WORDS and token not in _JOINS and token not in _NEGATIONS
+            and not token[0].isdigit() and " " not in token)
+
+
+def _stem(word: str) -> str:
+    """``rag.text.stem`` with a final "e" dropped, so "file" and "files" ("fil") agree."""
+    return stem(word).rstrip("e") or word
+
+
+def _content(tokens: Sequence[str]) -> frozenset[str]:
+    return frozenset(_stem(t) for t in tokens if _is_content(t))
+
+
+def _name_spans(plain: str) -> list[tuple[int, int, str]]:
+    """Capitalised phrases that name something; a capitalised first word alone is not one."""
+    spans = []
+    for match in _NAME.finditer(plain):
+        parts = match.group(0).split()
+        at_start = not plain[:match.start()].strip() or plain[:match.start()].rstrip()[-1:] in ".!?:"
+        if at_start and len(parts) < 2:
+            continue
+        while parts and parts[0].lower() in STOP_WORDS | _NOT_NAMES:
+            parts = parts[1:]
+        if parts and not parts[0][0].isdigit() and not (len(parts) == 1 and parts[0].lower() in _NOT_NAMES):
+            start = match.end() - len(" ".join(parts)) if match.group(0).endswith(" ".join(parts)) else match.start()
+            spans.append((start, match.end(), " ".join(parts).lower()))
+    return spans
+
+
+def stream(text: str) -> tuple[list[str], list[_Slot]]:
+    """Normalised tokens of ``text`` (a name is one token) and its slots: numbers and names."""
+    plain = strip_markers(text)
+    tokens: list[str] = []
+    slots: list[_Slot] = []
+    pos = 0
+    for start, end, name in [*_name_spans(plain), (len(plain), len(plain), "")]:
+        tokens.extend("|" if t in ",;:" else t for t in _BOUNDED.findall(_normalise(plain[pos:start])))
+        if name:
+            slots.append(_Slot(name, "NAME", len(tokens)))
+            tokens.append(name)
+        pos = end
+    for i, token in enumerate(tokens):
+        if token[0].isdigit() and " " not in token:
+            after = tokens[i + 1] if i + 1 < len(tokens) else ""
+            unit = _stem(after) if _is_content(after) and after not in {"if", "until", "when"} else ""
+            if "-" in token:
+                unit = "DATE"
+            elif not unit and re.fullmatch(r"(?:18|19|20)\d\d", token):
+                unit = "YEAR"
+            slots.append(_Slot(token, unit, i))
+    return tokens, sorted(slots, key=lambda s: s.place)
+
+
+def _owners(tokens: Sequence[str], places: Sequence[int], *, shared_head: bool) -> dict[str, set[int]]:
+    """Each content word and the slot(s), by index into ``places``, it belongs to: the nearest one in
+    its clause (none if its clause holds none), counting content words only; a tie goes to the slot
+    after it ("ends on 28 February"), the word right after a number to that number ("8 tablets").
+    With ``shared_head``, the words before the first of several slots are the sentence's common
+    subject and belong to none."""
+    owners: dict[str, set[int]] = {}
+    if not places:
+        return owners
+    clause, clauses, rank, ranks = 0, [], 0, []
+    for token in tokens:
+        clause += token in _JOINS
+        rank += _is_content(token) or token[:1].isdigit() or " " in token
+        clauses.append(clause)
+        ranks.append(rank)
+    for i, token in enumerate(tokens):
+        if i in places or not _is_content(token):
+            continue
+        if shared_head and len(places) > 1 and i < places[0]:
+            continue
+        if i - 1 in places and tokens[i - 1][:1].isdigit():
+            owners.setdefault(_stem(token), set()).add(places.index(i - 1))
+            continue
+        near = [k for k, p in enumerate(places) if clauses[p] == clauses[i]]
+        if not near:
+            continue  # a clause without a number or name says nothing about which one a word goes with
+        nearest = min(near, key=lambda k: (abs(ranks[places[k]] - ranks[i]), places[k] < i))
+        owners.setdefault(_stem(token), set()).add(nearest)
+    return owners
+
+
+def slot_conflict(claim: str, evidence: str, context: str) -> bool | None:
+    """True: a number or name of the claim is contradicted (another value where it stands, or its
+    value on another item); False: all in place; None: one is absent from the evidence."""
+    claim_tokens, claim_slots = stream(claim)
+    tokens, slots = stream(evidence)
+    mine_of = _owners(claim_tokens, [s.place for s in claim_slots], shared_head=False)
+    absent = False
+    for k, slot in enumerate(claim_slots):
+        same = [s for s in slots if s.value == slot.value]
+        kin = [s for s in slots if s.kind == slot.kind]
+        if not same:
+            if kin and slot.kind not in ("NAME", ""):
+                return True  # a different number counting the same thing
+            absent = absent or not (slot.kind == "NAME" and slot.value in context.lower())
+            continue
+        rivals = sorted(set(same) | set(kin), key=lambda s: s.place)
+        if len({s.value for s in rivals}) < 2:
+            continue
+        owners = _owners(tokens, [s.place for s in rivals], shared_head=True)
+        votes: Counter[str] = Counter()
+        for word in (w for w, ks in mine_of.items() if k in ks):
+            if len(owners.get(word, ())) == 1:
+                votes[rivals[next(iter(owners[word]))].value] += 1
+        if votes and max(votes.values()) > votes[slot.value]:
+            return True
+    return None if absent else False
+
+
+def _negated(tokens: Sequence[str]) -> dict[str, bool]:
+    """Each content word (stemmed) and whether a negation precedes it within three words."""
+    out: dict[str, bool] = {}
+    for i, t in enumerate(tokens):
+        if (t in STOP_WORDS and t not in _NEGATIONS) or t in _NEGATIONS:
+            continue
+        negated = any(w in _NEGATIONS for w in tokens[max(0, i - 3):i])
+        out[_stem(t)] = out.get(_stem(t), False) or negated
+    return out
+
+
+def _segments(text: str) -> list[str]:
+    return [s for s in _SEGMENT.split(text) if s.strip()]
+
+
+def negation_conflict(claim: str, evidence: str) -> bool:
+    claimed = _negated(words(_normalise(claim)))
+    for clause in (words(s) for s in _segments(_normalise(evidence))):
+        held = _negated(clause)
+        shared = set(claimed) & set(held)
+        if len(shared) >= max(2, len(claimed) // 3) and any(claimed[w] != held[w] for w in shared
+                                                            if claimed[w] or held[w]):
+            return True
+    return False
+
+
+def coverage(claim: str, evidence: str) -> float:
+    wanted = _content(words(_normalise(claim)))
+    if not wanted:
+        return 1.0
+    return len(wanted & _content(words(_normalise(evidence)))) / len(wanted)

@@ -40,8 +40,13 @@ logger = logging.getLogger(__name__)
 
 # End-of-turn markers worth stopping on when they leak out as plain text.
 _TURN_END_MARKERS = ("<|im_end|>", "<|eot_id|>", "<end_of_turn>", "<|end|>", "</s>")
-# llama_token_attr bits (llama.h) of tokens that only parse when special=True.
-_CONTROL_OR_UNKNOWN = (1 << 3) | (1 << 0)
+
+
+def _token_text(llm: Any, token: int) -> str:
+    """The text of one token, special tokens included ("" for an invalid id)."""
+    if token < 0:
+        return ""
+    return bytes(llm.detokenize([token], special=True)).decode("utf-8", errors="replace")
 
 
 def _dedupe(items: Sequence[str]) -> tuple[str, ...]:
@@ -75,9 +80,12 @@ class LlamaCppGenerator:
         self.bos_id: int = llm.token_bos()
         eos_id = llm.token_eos()
         # llama.cpp returns the *text* of special tokens only through the model object.
-        self._bos = llm._model.token_get_text(self.bos_id) if self.bos_id >= 0 else ""
-        self._eos = llm._model.token_get_text(eos_id) if eos_id >= 0 else ""
-        self._model_adds_bos = bool(llm._model.add_bos_token())
+        # Public API only (llama-cpp-python's ``Llama``): a special token's text is its detokenization with
+        # special=True; whether the vocabulary adds BOS shows in what tokenize(add_bos=True) returns.
+        self._bos = _token_text(llm, self.bos_id)
+        self._eos = _token_text(llm, eos_id)
+        probe = llm.tokenize(b"a", add_bos=True, special=False)
+        self._model_adds_bos = self.bos_id >= 0 and bool(probe) and probe[0] == self.bos_id
         self._template: str | None = llm.metadata.get("tokenizer.chat_template") or None
         self._formatter: Any = None
         architecture = llm.metadata.get("general.architecture", "")
@@ -130,8 +138,8 @@ class LlamaCppGenerator:
         if ids == llm.tokenize(data, add_bos=False, special=False):
             return text
         for token in set(ids):
-            if llm._model.token_get_attr(token) & _CONTROL_OR_UNKNOWN:
-                marker = llm._model.token_get_text(token)
+            marker = _token_text(llm, token)
+            if marker and not llm.detokenize([token], special=False):  # a control token: text only when special
                 text = text.replace(marker, f"{marker[:1]}\u200b{marker[1:]}")
         logger.debug("defused control-token text in a message")
         return text

@@ -153,3 +153,12 @@ def test_the_reply_corpus_meets_the_targets() -> None:
     assert len(cases) >= 60 and {c["label"] for c in cases} == {"right", "wrong"}
     result = run(REPLIES / "cases.jsonl", {"answer_style": "generative"}, verbose=False)
     assert result["right_kept"] >= 0.9 and result["wrong_flagged"] >= 0.9, result
+
+
+def test_the_same_number_in_another_unit_of_the_same_quantity_is_another_fact() -> None:
+    from rag.answering.facts import slot_conflict
+
+    assert slot_conflict("The bike has a range of 90 miles.", "It has a range of up to 90 km.", "") is True
+    assert slot_conflict("Store them below 25 °F.", "Store the tablets below 25 °C.", "") is True
+    assert slot_conflict("Keep them below 25 degrees Celsius.", "Store the tablets below 25 °C.", "") is False
+    assert slot_conflict("It weighs 13.2 kilograms.", "The Trail 500 weighs 13.2 kg.", "") is False

@@ -27,7 +27,17 @@ _NUMBER_WORDS.update({"twenty": "20", "thirty": "30", "forty": "40", "fifty": "5
 _UNITS = [(r"kilograms?|kgs", "kg"), (r"kilomet(?:re|er)s?", "km"), (r"percent|per cent|%", " percent"),
           (r"euros?|eur|€", "euro"), (r"dollars?|usd|\$", "dollar"), (r"hrs?|hours?", "hour"),
           (r"months?", "month"), (r"years?", "year"), (r"employees|staff|people|persons", "people"),
-          (r"milligrams?", "mg"), (r"grams?", "g")]
+          (r"milligrams?", "mg"), (r"grams?", "g"), (r"°\s*c\b|degrees?\s+celsius|celsius", "celsius"),
+          (r"°\s*f\b|degrees?\s+fahrenheit|fahrenheit", "fahrenheit"), (r"miles?", "mile"), (r"minutes?|mins?", "minute"),
+          (r"days?", "day"), (r"weeks?", "week"), (r"gigabytes?|gb", "gb"), (r"megabytes?|mb", "mb"),
+          (r"terabytes?|tb", "tb"), (r"pounds?|lbs?", "pound")]
+# Units of one quantity: the same number in another of them is another fact ("90 miles" is not "90 km").
+_DIMENSIONS = {unit: dim for dim, units in {
+    "length": ("km", "mile", "metre", "meter", "cm", "mm", "feet", "foot", "inch"),
+    "temperature": ("celsius", "fahrenheit", "kelvin"), "mass": ("kg", "mg", "pound", "tonne", "ton"),
+    "time": ("hour", "minute", "second", "day", "week", "month", "year"), "data": ("gb", "mb", "tb", "kb"),
+    "money": ("euro", "dollar"), "energy": ("wh", "kwh")}.items() for unit in units}
+_TEMPERATURE = re.compile(r"°\s*([CcFf])\b|\b(?:[Dd]egrees?\s+)?([Cc]elsius|[Ff]ahrenheit)\b")
 _MONTHS = "january february march april may june july august september october november december".split()
 _NOT_NAMES = frozenset([*_MONTHS, "i", "eur", "usd", "wh", "kwh", "kg", "km", "mg", "yes", "no", "monday", "tuesday",
                         "wednesday", "thursday", "friday", "saturday", "sunday"])
@@ -80,6 +90,11 @@ def _is_content(token: str) -> bool:
             and not token[0].isdigit() and " " not in token)
 
 
+def _dimension(kind: str) -> str | None:
+    """The quantity a unit measures, for a slot's (stemmed) unit word; None for anything else."""
+    return next((dim for unit, dim in _DIMENSIONS.items() if _stem(unit) == kind), None)
+
+
 def _stem(word: str) -> str:
     """``rag.text.stem`` with a final "e" dropped, so "file" and "files" ("fil") agree."""
     return stem(word).rstrip("e") or word
@@ -107,7 +122,8 @@ def _name_spans(plain: str) -> list[tuple[int, int, str]]:
 
 def stream(text: str) -> tuple[list[str], list[_Slot]]:
     """Normalised tokens of ``text`` (a name is one token) and its slots: numbers and names."""
-    plain = strip_markers(text)
+    plain = _TEMPERATURE.sub(lambda m: " celsius" if (m.group(1) or m.group(2))[0] in "Cc" else " fahrenheit",
+                             strip_markers(text))  # "25 °C", "25 degrees Celsius": a unit, not a name
     tokens: list[str] = []
     slots: list[_Slot] = []
     pos = 0
@@ -170,6 +186,9 @@ def slot_conflict(claim: str, evidence: str, context: str) -> bool | None:
     for k, slot in enumerate(claim_slots):
         same = [s for s in slots if s.value == slot.value]
         kin = [s for s in slots if s.kind == slot.kind]
+        dimension = _dimension(slot.kind)
+        if same and dimension and all(_dimension(s.kind) == dimension and s.kind != slot.kind for s in same):
+            return True  # the same number in another unit of the same quantity
         if not same:
             if kin and slot.kind not in ("NAME", ""):
                 return True  # a different number counting the same thing

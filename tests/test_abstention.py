@@ -135,3 +135,14 @@ def test_a_named_term_no_chunk_holds_abstains_before_the_model(tmp_path: Path) -
         # an English question about a French page: only terms that survive translation are required
         assert rag.prepare("How many queries per second does the system process on TPC-H?").evidence.missing == ()
         assert rag.prepare("What throughput does the system reach on TPC-DS?").evidence.missing == ("TPC-DS",)
+
+
+def test_spelled_out_derived_and_mistyped_names_count_as_present() -> None:
+    from rag.answering.anchors import missing_anchors
+
+    assert missing_anchors("What did the UMC decide?", ["The United Methodist Church decided in 1968."]) == ()
+    assert missing_anchors("Which Californian city is largest?", ["Los Angeles is the largest city in California."]) == ()
+    assert missing_anchors("Where is Bedigo?", ["Bendigo is a city in Victoria."]) == ()
+    # ... but a different name stays missing, however close its first letters
+    assert missing_anchors("What MMLU score does QLoRA reach with Mistral?",
+                           ["QLoRA reaches 63.9 MMLU with LLaMA 65B; mistakes happen."]) == ("Mistral",)

@@ -12,8 +12,9 @@ codes survive paraphrase and, mostly, translation. So an anchor is:
 - in English and French questions, a capitalised word that does not open its sentence (``Adafactor``,
   ``Kerberos``); German capitalises every noun, so there only the first two kinds count.
 
-A plural (``GPUs``) is found as its singular, a hyphenated name also written solid (``COVID19``), and
-the evidence is each chunk as it was indexed: its header (file name, title) and its text.
+A plural (``GPUs``) is found as its singular, a hyphenated name also written solid (``COVID19``), an
+acronym spelled out ("United Methodist Church" for ``UMC``), a derivation or one typing slip in a name of six
+letters or more ("Californian", "Bedigo" for "Bendigo"); the evidence is each chunk's file name and text.
 
 When the best-ranked chunk is in another language or script than the question, only the first two kinds
 are required (a French page may call the "Regulation" "règlement", but it writes ``TPC-H``), and numbers
@@ -31,6 +32,7 @@ __all__ = ["anchors", "missing_anchors"]
 
 _JOINERS = re.compile(r"[-'’]")
 _POSSESSIVE = re.compile(r"['’]s?$")
+_ACRONYM_FILLERS = frozenset("of the and for in on de du des la le et für und".split())
 _QUESTION_OPENERS = frozenset("what which who whom whose when where why how is are was were do does did can could "
                               "should would will according in on for to from by of at".split())
 
@@ -76,6 +78,47 @@ def _present(anchor: str, text: str, text_numbers: set[str]) -> bool:
     return False
 
 
+def _initials(text: str) -> set[str]:
+    """Acronyms that runs of capitalised words spell ("United Methodist Church" -> "UMC")."""
+    found: set[str] = set()
+    run: list[str] = []
+    for word in [*re.findall(r"[^\W\d_][\w'’-]*", text), ""]:
+        if word[:1].isupper():
+            run.append(word[0])
+        elif word.lower() in _ACRONYM_FILLERS and run:
+            continue
+        else:
+            found.update("".join(run[i:j]).upper() for i in range(len(run)) for j in range(i + 2, len(run) + 1))
+            run = []
+    return found
+
+
+def _near(anchor: str, vocabulary: set[str]) -> bool:
+    """A form of ``anchor`` the reader would call the same name: a derivation sharing all but its last two
+    letters ("Californian", "California"), or one typing slip ("Bedigo", "Bendigo") in a name of six or more."""
+    a = anchor.lower()
+    if len(a) < 6 or not a.isalpha():
+        return False
+    for w in vocabulary:
+        if abs(len(w) - len(a)) > 2 or w[:1] != a[:1]:
+            continue
+        common = next((i for i, (x, y) in enumerate(zip(w, a, strict=False)) if x != y), min(len(w), len(a)))
+        if common >= max(5, len(a) - 2) or _one_edit(a, w):
+            return True
+    return False
+
+
+def _one_edit(a: str, b: str) -> bool:
+    if a == b or abs(len(a) - len(b)) > 1:
+        return a == b
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
+                                  and a[diff[1]] == b[diff[0]])
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1:] == short for i in range(len(long)))
+
+
 def missing_anchors(question: str, texts: Iterable[str]) -> tuple[str, ...]:
     """Anchors of ``question`` that occur in none of ``texts`` (the retrieved evidence, best first)."""
     texts = [fold(t) for t in texts]
@@ -87,4 +130,9 @@ def missing_anchors(question: str, texts: Iterable[str]) -> tuple[str, ...]:
         return ()
     joined = "\n".join(texts)
     found_numbers = numbers(joined)
-    return tuple(a for a in wanted if not _present(a, joined, found_numbers))
+    missing = [a for a in wanted if not _present(a, joined, found_numbers)]
+    if missing:  # spelled out, derived or mistyped forms of a name count as the name
+        acronyms = _initials(joined)
+        vocabulary = {w.lower() for w in re.findall(r"[^\W\d_]{5,}", joined)}
+        missing = [a for a in missing if a.upper() not in acronyms and not _near(a, vocabulary)]
+    return tuple(missing)

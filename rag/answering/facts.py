@@ -12,6 +12,7 @@ fail" against "0 when every file was ingested, 2 when some files failed"); likew
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -90,6 +91,7 @@ def _is_content(token: str) -> bool:
             and not token[0].isdigit() and " " not in token)
 
 
+@functools.cache
 def _dimension(kind: str) -> str | None:
     """The quantity a unit measures, for a slot's (stemmed) unit word; None for anything else."""
     return next((dim for unit, dim in _DIMENSIONS.items() if _stem(unit) == kind), None)

@@ -1,4 +1,4 @@
-"""Helpers every command family shares: JSON output and the retrieval flags."""
+"""Helpers every command family shares: JSON output, the retrieval flags, a question counter."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-__all__ = ["emit_json", "retrieval_args"]
+__all__ = ["emit_json", "question_progress", "retrieval_args"]
 
 
 def emit_json(data: Any) -> None:
@@ -21,3 +21,14 @@ def retrieval_args(p: argparse.ArgumentParser, *, where: bool = True) -> None:
     p.add_argument("--reranker", metavar="PATH", help="rerank with this sentence-transformers CrossEncoder")
     if where:
         p.add_argument("--where", metavar="GLOB", help="only retrieve from files whose path or name matches")
+
+
+def question_progress(enabled: bool) -> Any:
+    """A ``progress(done, total)`` callback that counts questions on stderr, or None when not wanted."""
+    if not enabled:
+        return None
+
+    def show(done: int, total: int) -> None:
+        print(f"\rquestions: {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
+
+    return show

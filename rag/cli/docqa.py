@@ -12,7 +12,7 @@ import argparse
 import sys
 from typing import Any
 
-from rag.cli.common import emit_json, retrieval_args
+from rag.cli.common import emit_json, question_progress, retrieval_args
 
 __all__ = ["add_docqa_parser", "cmd_eval_docqa"]
 
@@ -40,7 +40,7 @@ def cmd_eval_docqa(args: argparse.Namespace, settings: dict[str, Any]) -> int:
     settings.pop("index", None)
     ids = [i.strip() for i in args.ids.split(",") if i.strip()] if args.ids else None
     report = evaluate_docqa(args.questions, args.docs, settings=settings, workdir=args.workdir, ids=ids,
-                            progress=_progress(sys.stderr.isatty() and not args.json))
+                            progress=question_progress(sys.stderr.isatty() and not args.json))
     data = report.to_json(details=args.details)
     if args.json:
         emit_json(data)
@@ -57,13 +57,3 @@ def cmd_eval_docqa(args: argparse.Namespace, settings: dict[str, Any]) -> int:
                                          for k in (key.format(k=report.k) for key in _KEYS)))
     print(f"  {'workdir':<17} {s['workdir']}")
     return 0
-
-
-def _progress(enabled: bool) -> Any:
-    if not enabled:
-        return None
-
-    def show(done: int, total: int) -> None:
-        print(f"\rquestions: {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
-
-    return show

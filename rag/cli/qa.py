@@ -12,7 +12,7 @@ import argparse
 import sys
 from typing import Any
 
-from rag.cli.common import emit_json, retrieval_args
+from rag.cli.common import emit_json, question_progress, retrieval_args
 
 __all__ = ["add_qa_parser", "cmd_eval_qa"]
 
@@ -49,7 +49,7 @@ def cmd_eval_qa(args: argparse.Namespace, settings: dict[str, Any]) -> int:
     settings.pop("index", None)
     report = evaluate_qa(args.path, sample=args.sample, seed=args.seed, negatives=not args.no_negatives,
                          workdir=args.workdir, settings=settings,
-                         progress=_progress(sys.stderr.isatty() and not args.json))
+                         progress=question_progress(sys.stderr.isatty() and not args.json))
     data = report.to_json(details=args.details)
     if args.json:
         emit_json(data)
@@ -68,13 +68,3 @@ def cmd_eval_qa(args: argparse.Namespace, settings: dict[str, Any]) -> int:
     print(f"  {'latency':<20} p50 {data['latency_ms']['p50'] / 1000:.2f} s, p95 {data['latency_ms']['p95'] / 1000:.2f} s")
     print(f"  {'workdir':<20} {s['workdir']}")
     return 0
-
-
-def _progress(enabled: bool) -> Any:
-    if not enabled:
-        return None
-
-    def show(done: int, total: int) -> None:
-        print(f"\rquestions: {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
-
-    return show

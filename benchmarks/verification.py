@@ -1,8 +1,10 @@
 """Claim checks on realistic chat-model replies: right ones kept, wrong ones flagged.
 
-    python benchmarks/verification.py [--cases tests/data/replies/cases.jsonl] [--style generative] [--json] [-v]
+    python benchmarks/verification.py [--cases tests/data/replies/cases.jsonl] [--style generative]
+                                      [--embedder default|hash] [--json] [-v]
 
-Indexes ``tests/data/replies/docs`` (hashing embedder, no model download) and asks each case's
+Indexes the ``docs`` folder beside the cases (with the default embedding model, as users run it, or
+the hashing one: fast, but it retrieves by shared words only) and asks each case's
 question through ``RAG.ask`` with a scripted generator that replies with the case's text, its
 ``[1]`` renumbered to the prompt source from the case's document and ``[2]`` to one from another.
 A right reply is *kept* when it stays the model's answer (``grounding == "model"``) with every
@@ -22,7 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from indexes import HashEmbedder
+from indexes import Embedder, HashEmbedder, load_embedder
 from rag import RAG
 from rag.generation import EchoGenerator, Message
 from rag.records import Answer
@@ -48,19 +50,21 @@ def flagged(answer: Answer) -> bool:
     return answer.abstained or answer.grounding != "model" or bool(answer.unsupported)
 
 
-def run(cases_path: Path, settings: dict[str, Any], verbose: bool) -> dict[str, Any]:
+def run(cases_path: Path, settings: dict[str, Any], verbose: bool, embedder: Embedder | None = None) -> dict[str, Any]:
+    """Both figures for the cases in ``cases_path``; ``embedder`` defaults to the hashing one (fast, no meaning)."""
     cases = [json.loads(line) for line in cases_path.read_text(encoding="utf-8").splitlines() if line.strip()]
     docs = cases_path.parent / "docs"
+    embedder = embedder or HashEmbedder()
     with tempfile.TemporaryDirectory() as tmp:
         index = Path(tmp) / "idx"
-        with RAG.open(index, create=True, embedder=HashEmbedder(), workers=0) as rag:
+        with RAG.open(index, create=True, embedder=embedder, workers=0) as rag:
             rag.ingest([docs])
         right: Counter[str] = Counter()
         wrong: Counter[str] = Counter()
         misses = []
         for case in cases:
             generator = EchoGenerator(scripted(case["reply"], case["doc"]))
-            with RAG.open(index, embedder=HashEmbedder(), generator=generator, **settings) as rag:
+            with RAG.open(index, embedder=embedder, generator=generator, **settings) as rag:
                 answer = rag.ask(case["question"])
             bad = flagged(answer)
             tally = right if case["label"] == "right" else wrong
@@ -83,11 +87,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=Path, default=CASES)
     parser.add_argument("--style", default=None, help="answer_style to use (default: the config's)")
+    parser.add_argument("--embedder", choices=("default", "hash"), default="default",
+                        help="retrieve and rank with the default embedding model (as users do) or the hashing one (fast)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("-v", "--verbose", action="store_true", help="list the cases missed")
     args = parser.parse_args(argv)
     settings = {"answer_style": args.style} if args.style else {}
-    result = run(args.cases, settings, args.verbose)
+    embedder = HashEmbedder() if args.embedder == "hash" else load_embedder("default")
+    result = run(args.cases, settings, args.verbose, embedder)
+    result["embedder"] = args.embedder
     if args.json:
         print(json.dumps(result, indent=2))
     else:

@@ -32,7 +32,11 @@ HANGUL = "\uac00-\ud7af"                                          # Hangul sylla
 CJK_CHARS = KANA_HAN + HANGUL
 _CJK_CHAR = re.compile(f"[{CJK_CHARS}]")
 # Where one sentence ends: after end punctuation and space, at a blank line, or right after a CJK full stop.
-SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|\n\s*\n|(?<=[。！？])")
+# Titles and abbreviations whose full stop does not end a sentence ("Dr. Vos", "e.g. this", "approx. 5").
+_ABBREVIATIONS = ("Dr", "Mr", "Mrs", "Ms", "Prof", "St", "Jr", "Sr", "Fig", "e.g", "i.e", "approx", "vs", "cf", "al",
+                  "Nr", "ca")
+SENTENCE_END = re.compile(r"(?<=[.!?。！？])" + "".join(rf"(?<!\b{re.escape(a)}\.)" for a in _ABBREVIATIONS)
+                          + r"\s+|\n\s*\n|(?<=[。！？])")
 
 
 def is_cjk(char: str) -> bool:

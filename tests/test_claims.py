@@ -162,3 +162,55 @@ def test_the_same_number_in_another_unit_of_the_same_quantity_is_another_fact() 
     assert slot_conflict("Store them below 25 °F.", "Store the tablets below 25 °C.", "") is True
     assert slot_conflict("Keep them below 25 degrees Celsius.", "Store the tablets below 25 °C.", "") is False
     assert slot_conflict("It weighs 13.2 kilograms.", "The Trail 500 weighs 13.2 kg.", "") is False
+
+
+def _labels(reply: str, *sources: str) -> list[str]:
+    from indexes import Chunk, Hit
+    from rag.answering.claims import check_claims
+
+    hits = [Hit(Chunk(f"c{i}", f"/docs/s{i}.md", None, text, 0, len(text)), 1.0) for i, text in enumerate(sources)]
+    return [c.label for c in check_claims(reply, hits)]
+
+
+SHEET = ("Charging the battery fully takes 4 hours with the standard charger and 2.5 hours with the fast charger. "
+         "Adults may take one or two tablets every 4 to 6 hours, with no more than 8 tablets in 24 hours.")
+
+
+@pytest.mark.parametrize(("reply", "expected"), [
+    ("Sure! Here's what the sheet says about charging:\n\n* **Standard charger:** four hours\n"
+     "* **Fast charger:** two and a half hours\n\nLet me know if you need anything else.", ["supported", "supported"]),
+    ("It takes 240 minutes with the standard charger [1].", ["supported"]),           # the same time in minutes
+    ("It takes 200 minutes with the standard charger [1].", ["unsupported"]),
+    ("Adults may take at most eight tablets in 24 hours [1].", ["supported"]),        # a bound, not a negation
+    ("I believe it is: adults may take one or two tablets every 4 to 6 hours [1].", ["supported"]),
+    ("Every charger takes 2.5 hours [1].", ["unsupported"]),            # "every": the source says no such thing
+])
+def test_claims_read_as_a_capable_model_writes_them(reply: str, expected: list[str]) -> None:
+    assert _labels(reply, SHEET) == expected
+
+
+def test_a_table_row_in_a_reply_is_checked_against_the_source_table_row() -> None:
+    source = "| Cover | Limit |\n|---|---|\n| Buildings | £350,000 |\n| Contents | £60,000 |"
+    reply = "| Cover | Limit |\n|---|---|\n| Buildings | 350,000 pounds sterling |\n| Contents | £60k |"
+    assert _labels(reply, source) == ["supported", "unsupported"]  # "60k" is not read as 60,000
+    assert _labels("| Cover | Limit |\n|---|---|\n| Contents | £350,000 |", source) == ["contradicted"]
+
+
+def test_arithmetic_is_accepted_only_when_the_reply_computes_and_the_numbers_add_up() -> None:
+    source = "The deposit equals three months' rent. Monthly rent is 4,500 euros."
+    assert _labels("The deposit is three months' rent, i.e. 13,500 euros (3 × 4,500 euros) [1].", source) == ["supported"]
+    assert _labels("The deposit is three months' rent, i.e. 12,500 euros (3 × 4,500 euros) [1].", source) != ["supported"]
+
+
+def test_an_extra_claim_in_a_relative_clause_is_checked_on_its_own() -> None:
+    source = "Northwind employs 420 people, 150 of whom work in Lisbon. The headquarters are in Porto."
+    assert _labels("Northwind employs 420 people, 150 of them in Lisbon, which is the company's headquarters [1].",
+                   source) == ["unsupported"]
+    assert _labels("Northwind employs 420 people, 150 of them in Lisbon [1].", source) == ["supported"]
+
+
+def test_titles_do_not_end_sentences() -> None:
+    from rag.text import split_sentences
+
+    assert split_sentences("It was written by Dr. Helena Vos. It was approved by Prof. Samuel Achebe.") == [
+        "It was written by Dr. Helena Vos.", "It was approved by Prof. Samuel Achebe."]

@@ -23,44 +23,117 @@ catch: synonyms and antonyms without an embedder, roles carried by common nouns 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 
 from indexes import Embedder, Hit
-from rag.answering.facts import coverage, negation_conflict, slot_conflict, stream, words
+from rag.answering.facts import coverage, negation_conflict, quantifier_gap, slot_conflict, stream, words
 from rag.records import Claim
 from rag.text import MARKER, split_sentences, strip_markers
 
-__all__ = ["COVERAGE", "check_claims", "split_claims"]
+__all__ = ["COVERAGE", "check_claims", "claim_pairs", "split_claims"]
 
 COVERAGE = 0.6  # share of a claim's words the evidence must hold
 _META = re.compile(r"\b(?:sources?|documents?|context|provided|passages?|excerpts?|information)\b", re.I)
 _PREAMBLE = re.compile(r"^\s*(?:i\b|i'm\b|here\b|here's\b|sure\b|certainly\b|of course\b|hope\b|great question)", re.I)
+_DOC_NOUN = (r"(?:source|document|text|passage|guide|leaflet|report|sheet|summary|manual|policy|contract|lease|article"
+             r"|paper|page|table|notes?)")
 _LEAD_IN = re.compile(
-    r"^\s*(?:(?:yes|no|sure|certainly|okay|ok)[!.,]+\s*)?"
+    r"^\s*(?:(?:yes|no|not|sure|certainly|okay|ok|indeed)\b[!.,:]+\s*)?"
     r"(?:(?:based on|according to|as (?:stated|mentioned|described|shown) in|per)\s+[^,\d]{0,60}?,\s*"
-    r"|(?:\[\d+\]|the (?:source|document|text|passage|guide|leaflet|report)s?(?:\s*\[\d+\])?)\s+"
-    r"(?:says|states|notes|mentions|shows|indicates|explains)(?:\s+that)?\s+)?", re.I)
+    rf"|(?:\[\d+\]|(?:the|this|that|your)\s+(?:[\w-]+\s+){{0,2}}?{_DOC_NOUN}s?(?:\s*\[\d+\])?)\s+"
+    r"(?:says|states|notes|mentions|shows|indicates|explains|specifies|confirms|lists)(?:\s+that)?\s+"
+    r"|(?:the|this|that|your)\s+(?:[\w-]+\s+){0,3}?(?:says|states|notes|mentions|shows|indicates|explains|specifies|"
+    r"confirms)\s+that\s+)?", re.I)
+# Hedges that open a claim without being part of it: "It appears that", "I believe", "Apparently,".
+_HEDGE = re.compile(
+    r"^\s*(?:it\s+(?:seems|appears|looks)(?:\s+(?:like|that))?|i\s+(?:believe|think|understand)(?:\s+that)?"
+    r"|apparently|presumably|probably|it is likely that|in short|in summary|to summari[sz]e|so|therefore|thus"
+    r"|(?:please\s+)?note that|keep in mind that|from what i can see|it looks like|in other words|that is)"
+    r"\b\s*[,:]?\s*", re.I)
 _BULLET = re.compile(r"(?m)^\s*(?:[*\-•+]|\d{1,2}[.)])\s+")
+_BULLET_LINE = re.compile(r"^\s*(?:[*\-•+]|\d{1,2}[.)])\s+")
 _CONJUNCTION = re.compile(r",\s*(?:and|while|whereas|but|or)\b\s*|;\s*")
+# ", which is the headquarters" / ", who founded it,": a second claim about the word(s) before it.
+_RELATIVE_CLAUSE = re.compile(
+    r",\s*(?:which|who)\s+(?!(?:comes?|amounts?|works?|adds?) (?:to|out|up)|equals?|means?|makes?|totals?|gives?)"
+    r"((?:[^,;]|,(?=\d))+?)(?=,|;|\s*$|\s*[.!?]\s*$)", re.I)
+_LAST_NAME = re.compile(r"(?:[A-Z][\w&-]*(?:\s+(?:[A-Z][\w&-]*|\d+\b))*|[\w-]+)\W*$")
+
+
+def _antecedent(before: str) -> str:
+    """What a relative clause is about: the name or word right before its comma."""
+    match = _LAST_NAME.search(before.rstrip())
+    return match.group(0).strip(" ,") if match else ""
 
 
 def split_claims(reply: str) -> list[str]:
     """The claims of a reply, markers kept: sentences and list items, preambles, lead-ins and hedges aside."""
-    text = _BULLET.sub("", reply.replace("**", "").replace("__", ""))
-    claims: list[str] = []
-    for line in text.splitlines():
-        line = line.strip().lstrip("#").strip()
-        for sentence in split_sentences(line) if line else []:
+    return [shown for shown, _ in claim_pairs(reply)]
+
+
+def claim_pairs(reply: str) -> list[tuple[str, str]]:
+    """Each claim as shown, and as checked: a list item or table row is checked under the line that
+    introduces it ("By default it listens on:" + "Port: 8080"), since an item alone often has no
+    subject; a sentence opening with "he" or "she" is checked with the name it stands for."""
+    claims: list[tuple[str, str]] = []
+    lead, header, person = "", False, ""
+    for raw in reply.replace("**", "").replace("__", "").splitlines():
+        is_row = raw.strip().startswith("|")
+        is_item = bool(_BULLET_LINE.match(raw)) or is_row
+        line = _BULLET.sub("", raw).strip().lstrip("#").strip()
+        if is_row:
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            if all(re.fullmatch(r":?-{2,}:?", c) for c in cells if c):
+                continue  # the rule under a table's header
+            line, header = " ".join(c for c in cells if c), not header and not any(re.search(r"\d", c) for c in cells)
+            if header:  # a header row names the columns: context, not a claim
+                continue
+        else:
+            header = False
+        if not line:
+            continue
+        if not is_item:
+            lead = ""
+        for sentence in split_sentences(line):
             cites = MARKER.findall(sentence)
-            for clause in re.split(r";\s*(?:however,?\s*)?|,\s*however,\s*|\bbut\b", sentence):
-                clause = _LEAD_IN.sub("", clause.strip()).strip(" ,;")
+            for clause in re.split(r";\s*(?:however,?\s*)?|,\s*however,\s*|,\s*but\b", sentence):
+                clause = _unhedge(clause)
                 if _is_aside(clause):
                     continue
                 if cites and not MARKER.search(clause):
                     clause = f"{clause} [{cites[-1]}]"
-                claims.append(clause)
+                checked = _PERSON_PRONOUN.sub(person, clause, count=1) if person else clause
+                claims.append((clause, f"{lead}: {checked}" if is_item and lead else checked))
+                person = next((n for n in reversed(_PERSON.findall(clause))), person)
+        if not is_item and line.rstrip().endswith(":"):
+            lead = _unhedge(_PREAMBLE_LEAD.sub("", line.rstrip().rstrip(":")))
     return claims
+
+
+# "He is the Payroll Manager": checked as "Tom Becker is the Payroll Manager" after "... Tom Becker [2]."
+_PERSON_PRONOUN = re.compile(r"^(?:he|she)\b", re.I)
+_PERSON = re.compile(r"\b(?:(?:Dr|Prof|Mr|Mrs|Ms)\.?\s+)?[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")
+_CLOSING = re.compile(r"^\s*(?:let me know|feel free|(?:i )?hope (?:this|that|it) helps|if you (?:have|need)|"
+                      r"please (?:let|feel|note that you)|do you (?:want|need)|would you like|is there anything)", re.I)
+
+
+_PREAMBLE_LEAD = re.compile(r"^\s*(?:sure|certainly|of course|okay|ok)\b[!.,]*\s*|^\s*here(?:'s| is| are)\s+", re.I)
+
+
+def _unhedge(clause: str) -> str:
+    """``clause`` without its lead-ins and hedges, however many are stacked, nor a short qualifier before
+    a colon that opens a whole claim ("It is: the piano is listed", "During part of it: the first two weeks ...")."""
+    clause = clause.strip()
+    while True:
+        stripped = _HEDGE.sub("", _LEAD_IN.sub("", clause, count=1), count=1).lstrip(" ,;:").rstrip(" ,;")
+        head, colon, tail = stripped.partition(": ")
+        if colon and len(words(head)) <= 5 and not re.search(r"\d|\b[A-Z]", head[1:]) and len(words(tail)) >= 6:
+            stripped = tail
+        if stripped == clause:
+            return clause
+        clause = stripped
 
 
 def _is_aside(clause: str) -> bool:
@@ -68,8 +141,8 @@ def _is_aside(clause: str) -> bool:
     plain = strip_markers(clause).strip()
     if len(words(plain)) < 2 or plain.endswith(":"):
         return True
-    if _PREAMBLE.match(plain):
-        return True
+    if _PREAMBLE.match(plain) or _CLOSING.match(plain) or plain.endswith("?"):
+        return True  # a preamble, a closing offer, or the question restated
     return bool(_META.search(plain)) and not re.search(r"\d", plain)
 
 
@@ -79,13 +152,31 @@ def _label(claim: str, evidence: str, context: str) -> str:
         return "contradicted"
     # Numbers and dates found in place anchor a claim: fewer of its other words need be in the evidence.
     anchors = sum(1 for s in stream(claim)[1] if s.kind != "NAME")
-    if slots is None or coverage(claim, evidence) < max(0.3, COVERAGE - 0.15 * anchors):
+    if slots is None or coverage(claim, evidence) < max(0.3, COVERAGE - 0.15 * anchors) or quantifier_gap(claim, evidence):
         return "unsupported"
     return "supported"
 
 
 def _candidates(hits: Sequence[Hit], sources: Sequence[int]) -> list[tuple[int, str]]:
-    return [(n, s) for n in sources for s in split_sentences(hits[n - 1].chunk.text)]
+    return [(n, s) for n in sources for s in evidence_sentences(hits[n - 1].chunk.text)]
+
+
+def evidence_sentences(text: str) -> list[str]:
+    """The sentences of a source text; each row of a Markdown or plain table is a sentence of its own
+    (its cells joined), so one row's numbers are not read against another row's labels."""
+    out: list[str] = []
+    prose: list[str] = []
+    for line in text.splitlines():
+        if line.strip().startswith("|") and line.strip().endswith("|"):
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if not all(re.fullmatch(r":?-{2,}:?", c) for c in cells if c):
+                out.extend(split_sentences("\n".join(prose)))
+                prose = []
+                out.append(" ".join(c for c in cells if c))
+            continue
+        prose.append(line)
+    out.extend(split_sentences("\n".join(prose)))
+    return [s for s in out if s.strip()]
 
 
 def _rank(claim: str, candidates: list[tuple[int, str]], embedder: Embedder | None) -> list[tuple[int, str]]:
@@ -115,7 +206,20 @@ def _check(claim: str, hits: Sequence[Hit], sources: Sequence[int], embedder: Em
     context = " ".join(next(iter(split_sentences(hits[n - 1].chunk.text)), "") for n in sources)
     n1, best = ranked[0]
     label = _label(claim, best, context)
-    parts = [p for p in _CONJUNCTION.split(text) if len(words(p)) >= 2]
+    if label == "unsupported":
+        # A claim may join two sentences of a source ("the deposit is three months' rent" and "rent is
+        # 4,500 euros": "a deposit of 13,500 euros"): the best sentence read with one that holds a number it
+        # lacks. Only numbers: a name from another sentence is how false recombinations are made.
+        slots = stream(claim)[1]
+        held = {s.value for s in stream(best)[1]} | {s.value for s in stream(context)[1]}
+        missing = {s.value for s in slots if s.kind != "NAME" and s.value not in held}
+        names_held = all(s.value in held for s in slots if s.kind == "NAME")
+        for n2, other in ranked[1:4] if missing and names_held else ():
+            if (n2 == n1 and missing & {s.value for s in stream(other)[1]}
+                    and _label(claim, f"{best} {other}", context) == "supported"):
+                return Claim(text, "supported", (n1,), f"{best} {other}", cites)
+    parts = [p for p in _CONJUNCTION.split(_RELATIVE_CLAUSE.sub("", text)) if len(words(p)) >= 2]
+    parts += [f"{_antecedent(text[:m.start()])} {m.group(1)}" for m in _RELATIVE_CLAUSE.finditer(text)]
     if len(parts) < 2:
         return Claim(text, label, (n1,), best, cites)
     found: list[tuple[str, int, str]] = []
@@ -131,16 +235,24 @@ def _check(claim: str, hits: Sequence[Hit], sources: Sequence[int], embedder: Em
 
 
 def check_claims(reply: str, hits: Sequence[Hit], embedder: Embedder | None = None) -> list[Claim]:
-    """Label each claim of ``reply`` against the sources it cites, then (if not supported) all of them."""
+    """Label each claim of ``reply`` against the sources it cites, then (if not supported) all of them;
+    a list item is checked alone first, then (if not supported) under the line that introduces it."""
     out = []
-    everything = list(range(1, len(hits) + 1))
-    for claim in split_claims(reply):
-        cited = sorted({int(p) for m in MARKER.finditer(claim) for p in re.split(r"[,;]", m.group(1))
-                        if 1 <= int(p) <= len(hits)})
-        result = _check(claim, hits, cited or everything, embedder)
-        if result.label != "supported" and cited:
-            wider = _check(claim, hits, everything, embedder)
-            if wider.label == "supported" or (result.label == "unsupported" and wider.label == "contradicted"):
-                result = wider
+    for shown, claim in claim_pairs(reply):
+        result = _check_cited(shown, hits, embedder)
+        if claim != shown and result.label != "supported":
+            result = dataclasses.replace(_check_cited(claim, hits, embedder), text=strip_markers(shown))
         out.append(result)
     return out
+
+
+def _check_cited(claim: str, hits: Sequence[Hit], embedder: Embedder | None) -> Claim:
+    everything = list(range(1, len(hits) + 1))
+    cited = sorted({int(p) for m in MARKER.finditer(claim) for p in re.split(r"[,;]", m.group(1))
+                    if 1 <= int(p) <= len(hits)})
+    result = _check(claim, hits, cited or everything, embedder)
+    if result.label != "supported" and cited:
+        wider = _check(claim, hits, everything, embedder)
+        if wider.label == "supported" or (result.label == "unsupported" and wider.label == "contradicted"):
+            result = wider
+    return result

@@ -18,33 +18,27 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rag.answering.quantities import (
+    ARITHMETIC,
+    DIMENSIONS,
+    UNIT_WORDS,
+    as_number,
+    computed,
+    converted,
+    normalise_quantities,
+    units_and_bounds,
+)
 from rag.text import STOP_WORDS, stem, strip_markers
 
-__all__ = ["coverage", "negation_conflict", "slot_conflict", "stream", "words"]
+__all__ = ["coverage", "negation_conflict", "quantifier_gap", "slot_conflict", "stream", "words"]
 
-_NUMBER_WORDS = {w: str(i) for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve".split())}
-_NUMBER_WORDS.update({"twenty": "20", "thirty": "30", "forty": "40", "fifty": "50", "hundred": "100"})
-_UNITS = [(r"kilograms?|kgs", "kg"), (r"kilomet(?:re|er)s?", "km"), (r"percent|per cent|%", " percent"),
-          (r"euros?|eur|€", "euro"), (r"dollars?|usd|\$", "dollar"), (r"hrs?|hours?", "hour"),
-          (r"months?", "month"), (r"years?", "year"), (r"employees|staff|people|persons", "people"),
-          (r"milligrams?", "mg"), (r"grams?", "g"), (r"°\s*c\b|degrees?\s+celsius|celsius", "celsius"),
-          (r"°\s*f\b|degrees?\s+fahrenheit|fahrenheit", "fahrenheit"), (r"miles?", "mile"), (r"minutes?|mins?", "minute"),
-          (r"days?", "day"), (r"weeks?", "week"), (r"gigabytes?|gb", "gb"), (r"megabytes?|mb", "mb"),
-          (r"terabytes?|tb", "tb"), (r"pounds?|lbs?", "pound")]
-# Units of one quantity: the same number in another of them is another fact ("90 miles" is not "90 km").
-_DIMENSIONS = {unit: dim for dim, units in {
-    "length": ("km", "mile", "metre", "meter", "cm", "mm", "feet", "foot", "inch"),
-    "temperature": ("celsius", "fahrenheit", "kelvin"), "mass": ("kg", "mg", "pound", "tonne", "ton"),
-    "time": ("hour", "minute", "second", "day", "week", "month", "year"), "data": ("gb", "mb", "tb", "kb"),
-    "money": ("euro", "dollar"), "energy": ("wh", "kwh")}.items() for unit in units}
 _TEMPERATURE = re.compile(r"°\s*([CcFf])\b|\b(?:[Dd]egrees?\s+)?([Cc]elsius|[Ff]ahrenheit)\b")
 _MONTHS = "january february march april may june july august september october november december".split()
 _NOT_NAMES = frozenset([*_MONTHS, "i", "eur", "usd", "wh", "kwh", "kg", "km", "mg", "yes", "no", "monday", "tuesday",
                         "wednesday", "thursday", "friday", "saturday", "sunday"])
 _NEGATIONS = frozenset("not no never none cannot nothing neither nor without".split())
 _TOKEN = re.compile(r"\d+(?:[.-]\d+)*|[^\W\d_]+(?:'[a-z]+)?", re.UNICODE)
-_NAME = re.compile(r"\b[A-Z][\w&-]*(?:\s+(?:[A-Z][\w&-]*|\d+\b))*")
+_NAME = re.compile(r"\b[A-Z][\w&-]*(?:\s+(?:[A-Z][\w&-]*|\d+\b(?![,.]\d)))*")
 _BOUNDED = re.compile(r"\d+(?:[.-]\d+)*|[^\W\d_]+(?:'[a-z]+)?|[,;:]", re.UNICODE)
 _JOINS = frozenset({"|", "and", "while", "but", "whereas", "or"})
 _SEGMENT = re.compile(r"[,;:]|\b(?:and|while|but|whereas)\b")
@@ -52,18 +46,28 @@ _SEGMENT = re.compile(r"[,;:]|\b(?:and|while|but|whereas)\b")
 
 def _normalise(text: str) -> str:
     """Lower case, numbers as digits, units in one spelling, dates day-first."""
-    text = strip_markers(text).lower()
-    text = re.sub(r"(\d),(\d{3})\b", r"\1\2", text)
-    text = re.sub(r"([€$])\s*(\d+(?:\.\d+)?)", r"\2 \1", text)
+    text = normalise_quantities(strip_markers(text).lower())
     text = re.sub(rf"\b({'|'.join(_MONTHS)})\s+(\d{{1,2}}),?\s+(\d{{4}})", r"\2 \1 \3", text)
     text = re.sub(rf"\b(?:(\d{{1,2}})\s+)?({'|'.join(_MONTHS)}),?\s+(\d{{4}})\b", _iso_date, text)
     text = re.sub(r"\b(the|this|that|each|every|any|no) one\b", r"\1 item", text)
-    text = re.sub(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", lambda m: _NUMBER_WORDS[m.group(1)], text)
-    text = re.sub(r"(\d)-(?=[a-z])", r"\1 ", text)
-    for pattern, unit in _UNITS:
-        text = re.sub(rf"(?<![a-z])(?:{pattern})(?![a-z])", f" {unit} ", text)
-    text = text.replace("n't", " not")
-    return text
+    return units_and_bounds(text)
+
+
+def _derived(slot: _Slot, claim_slots: Sequence[_Slot], slots: Sequence[_Slot], arithmetic: bool) -> bool:
+    """Is a claimed number another form of the evidence's: the same quantity in another unit ("14 days"
+    for "2 weeks", "4 g" for "4000 mg"), or, when the claim says it computes ("in total", "×", "i.e."),
+    the sum, difference or product of two numbers it or the evidence states ("13,500 euros (3 × 4,500)")?"""
+    value = as_number(slot.value)
+    if value is None:
+        return False
+    for other in [*slots, *claim_slots]:
+        number = as_number(other.value)
+        if number is not None and converted(value, _unit(slot.kind), number, _unit(other.kind)):
+            return True
+    if not arithmetic:
+        return False
+    return computed(value, [n for s in [*claim_slots, *slots] if s is not slot and s.kind not in ("YEAR", "DATE", "NAME")
+                            for n in [as_number(s.value)] if n is not None])
 
 
 def _iso_date(match: re.Match[str]) -> str:
@@ -92,9 +96,15 @@ def _is_content(token: str) -> bool:
 
 
 @functools.cache
+def _unit(kind: str) -> str:
+    """The unit a slot's (stemmed) unit word spells, or ""."""
+    return next((unit for unit in UNIT_WORDS if _stem(unit) == kind), "")
+
+
+@functools.cache
 def _dimension(kind: str) -> str | None:
     """The quantity a unit measures, for a slot's (stemmed) unit word; None for anything else."""
-    return next((dim for unit, dim in _DIMENSIONS.items() if _stem(unit) == kind), None)
+    return next((dim for unit, dim in DIMENSIONS.items() if _stem(unit) == kind), None)
 
 
 def _stem(word: str) -> str:
@@ -138,7 +148,10 @@ def stream(text: str) -> tuple[list[str], list[_Slot]]:
     for i, token in enumerate(tokens):
         if token[0].isdigit() and " " not in token:
             after = tokens[i + 1] if i + 1 < len(tokens) else ""
-            unit = _stem(after) if _is_content(after) and after not in {"if", "until", "when"} else ""
+            then = tokens[i + 2] if i + 2 < len(tokens) else ""
+            if after not in UNIT_WORDS and then in UNIT_WORDS and _is_content(after):
+                after = then  # "10 working days": the unit after one adjective
+            unit = _stem(after) if (_is_content(after) or after in UNIT_WORDS) and after not in {"if", "until", "when"} else ""
             if "-" in token:
                 unit = "DATE"
             elif not unit and re.fullmatch(r"(?:18|19|20)\d\d", token):
@@ -183,7 +196,11 @@ def slot_conflict(claim: str, evidence: str, context: str) -> bool | None:
     value on another item); False: all in place; None: one is absent from the evidence."""
     claim_tokens, claim_slots = stream(claim)
     tokens, slots = stream(evidence)
-    mine_of = _owners(claim_tokens, [s.place for s in claim_slots], shared_head=False)
+    arithmetic = bool(ARITHMETIC.search(strip_markers(claim)))
+    if len(claim_slots) == 1:  # one number or name: the whole claim is about it, every clause
+        mine_of = {_stem(t): {0} for t in claim_tokens if _is_content(t)}
+    else:
+        mine_of = _owners(claim_tokens, [s.place for s in claim_slots], shared_head=False)
     absent = False
     for k, slot in enumerate(claim_slots):
         same = [s for s in slots if s.value == slot.value]
@@ -191,6 +208,8 @@ def slot_conflict(claim: str, evidence: str, context: str) -> bool | None:
         dimension = _dimension(slot.kind)
         if same and dimension and all(_dimension(s.kind) == dimension and s.kind != slot.kind for s in same):
             return True  # the same number in another unit of the same quantity
+        if not same and slot.kind != "NAME" and _derived(slot, claim_slots, slots, arithmetic):
+            continue
         if not same:
             if kin and slot.kind not in ("NAME", ""):
                 return True  # a different number counting the same thing
@@ -233,6 +252,17 @@ def negation_conflict(claim: str, evidence: str) -> bool:
                                                             if claimed[w] or held[w]):
             return True
     return False
+
+
+_UNIVERSAL = re.compile(r"\b(?:all|every|everything|everyone|entire|whole|always|any time|without exception)\b")
+_UNIVERSAL_EVIDENCE = re.compile(r"\b(?:all|every|each|any|everything|everyone|entire|whole|always|"
+                                 r"no matter|regardless|whatever|whichever)\b")
+
+
+def quantifier_gap(claim: str, evidence: str) -> bool:
+    """The claim says "all" ("every", "always", "the entire") and the evidence says nothing of the kind:
+    a rule for some cases stated as a rule for all of them."""
+    return bool(_UNIVERSAL.search(_normalise(claim))) and not _UNIVERSAL_EVIDENCE.search(_normalise(evidence))
 
 
 def coverage(claim: str, evidence: str) -> float:

@@ -1,0 +1,134 @@
+"""Numbers and units as a claim checker reads them: words to digits, one spelling per unit, conversions.
+
+"two and a half hours" -> "2.5 hour", "$48 million" -> "48000000 dollar", "€4,500" -> "4500 euro",
+"twenty-four" -> "24", "half a year" -> "6 month"; "no more than 8" -> "at most 8" (a bound, not a
+negation). A number may also be *derived*: the same quantity in another unit ("14 days" for
+"2 weeks") or, when a claim says it computes, a sum, difference or product of two stated numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+__all__ = ["ARITHMETIC", "DIMENSIONS", "UNITS", "UNIT_WORDS", "as_number", "computed", "converted",
+           "normalise_quantities", "units_and_bounds"]
+
+_SMALL = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen".split())}
+_TENS = {w: 10 * i for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), start=2)}
+_SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000}
+_NUMBER_WORD = "|".join([*_SMALL, *_TENS, *_SCALES])
+# "twenty-four", "three hundred and fifty", "two thousand": one run of number words, read as one number.
+_NUMBER_RUN = re.compile(rf"\b(?:a\s+)?(?:{_NUMBER_WORD})(?:(?:\s+and\s+|[\s-]+)(?:{_NUMBER_WORD}))*\b")
+_SCALED = re.compile(r"\b(\d+(?:\.\d+)?)\s*(million|billion|thousand|bn)\b")
+_HALF = re.compile(r"\b(\d+) and a half\b|\b(\d+)(?:\.\d+)? ?½")
+UNITS = [(r"kilograms?|kgs", "kg"), (r"kilomet(?:re|er)s?", "km"), (r"percent|per cent|%", " percent"),
+         (r"euros?|eur|€", "euro"), (r"dollars?|usd|\$", "dollar"),
+         (r"£|gbp|pounds? sterling", "gbp"), (r"microlit(?:re|er)s?|µl|ul", "µl"), (r"millilit(?:re|er)s?|ml", "ml"),
+         (r"lit(?:re|er)s?", "litre"), (r"hrs?|hours?", "hour"),
+         (r"months?", "month"), (r"years?", "year"), (r"employees|staff|people|persons", "people"),
+         (r"milligrams?", "mg"), (r"grams?", "g"), (r"°\s*c\b|degrees?\s+celsius|celsius", "celsius"),
+         (r"°\s*f\b|degrees?\s+fahrenheit|fahrenheit", "fahrenheit"), (r"miles?", "mile"), (r"minutes?|mins?", "minute"),
+         (r"days?", "day"), (r"weeks?", "week"), (r"gigabytes?|gb", "gb"), (r"megabytes?|mb", "mb"),
+         (r"terabytes?|tb", "tb"), (r"pounds?|lbs?", "pound")]
+UNIT_WORDS = frozenset(unit.strip() for _, unit in UNITS)
+# Units of one quantity: the same number in another of them is another fact ("90 miles" is not "90 km").
+DIMENSIONS = {unit: dim for dim, units in {
+    "length": ("km", "mile", "metre", "meter", "cm", "mm", "feet", "foot", "inch"),
+    "temperature": ("celsius", "fahrenheit", "kelvin"), "mass": ("kg", "mg", "pound", "tonne", "ton"),
+    "time": ("hour", "minute", "second", "day", "week", "month", "year"), "data": ("gb", "mb", "tb", "kb"),
+    "money": ("euro", "dollar", "gbp"), "volume": ("µl", "ml", "litre"), "energy": ("wh", "kwh")}.items() for unit in units}
+
+# Bounds, not negations: "no more than 8 tablets" is "at most 8 tablets".
+BOUNDS = ((r"\b(?:no|not) (?:more|greater|higher|longer|later) than\b", "at most"),
+           (r"\b(?:no|not) (?:less|fewer|lower|shorter|earlier|sooner) than\b", "at least"),
+           (r"\b(?:must|should|may|can|does|do|will) not exceed\b", "at most"))
+
+
+_HALF_OF = {"hour": "30 minutes", "day": "12 hours", "year": "6 months", "month": "2 weeks", "week": "3.5 days"}
+
+
+def _scaled(value: float, scale: str) -> str:
+    """"48 million" -> "48000000", "1.5 bn" -> "1500000000"."""
+    return f"{round(value * {'thousand': 1e3, 'million': 1e6, 'billion': 1e9, 'bn': 1e9}[scale]):d}"
+
+
+def _number_value(match: re.Match[str]) -> str:
+    """The digits of a run of number words: "three hundred and fifty" -> "350"; "a hundred" -> "100"."""
+    words = [w for w in re.split(r"[\s-]+", match.group(0)) if w not in ("and", "a")]
+    if not words:
+        return match.group(0)
+    total = current = 0
+    for word in words:
+        if word in _SMALL:
+            current += _SMALL[word]
+        elif word in _TENS:
+            current += _TENS[word]
+        elif word == "hundred":
+            current = max(current, 1) * 100
+        else:
+            total += max(current, 1) * _SCALES[word]
+            current = 0
+    return str(total + current)
+
+
+# The same quantity in two units: (smaller unit, larger unit, how many of the smaller make one larger).
+CONVERSIONS = (("minute", "hour", 60), ("hour", "day", 24), ("day", "week", 7), ("month", "year", 12),
+                ("g", "kg", 1000), ("mg", "g", 1000), ("ml", "litre", 1000), ("µl", "ml", 1000))
+ARITHMETIC = re.compile(r"\b(?:total|in all|altogether|combined|sum|comes? to|amounts? to|adds? up|equals?|i\.e|"
+                         r"works? out|that is|which is|makes?|per|each|times|multiplied|plus|minus)\b|[×*]", re.I)
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-6 * max(1.0, abs(b))
+
+
+
+
+def normalise_quantities(text: str) -> str:
+    """Lower-case ``text`` with its numbers as digits and its units in one spelling (dates are the caller's)."""
+    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
+    text = re.sub(r"([€$£]|\b(?:eur|usd|gbp)\b)\s*(\d+(?:\.\d+)?(?:\s*(?:million|billion|thousand|bn)\b)?)", r"\2 \1", text)
+    text = _SCALED.sub(lambda m: _scaled(float(m.group(1)), m.group(2)), text)
+    return text
+
+
+def units_and_bounds(text: str) -> str:
+    """Number words as digits, halves, units in one spelling, "n't" as "not", bounds as "at most"/"at least"."""
+    text = _NUMBER_RUN.sub(_number_value, text)
+    text = _HALF.sub(lambda m: f"{m.group(1) or m.group(2)}.5", text)
+    text = re.sub(r"\bhalf an? (hour|day|year|month|week)\b", lambda m: _HALF_OF[m.group(1)], text)
+    text = re.sub(r"(\d)-(?=[a-z])", r"\1 ", text)
+    for pattern, unit in UNITS:
+        text = re.sub(rf"(?<![a-z])(?:{pattern})(?![a-z])", f" {unit} ", text)
+    text = text.replace("n't", " not")
+    for pattern, bound in BOUNDS:
+        text = re.sub(pattern, bound, text)
+    return text
+
+
+def converted(value: float, unit: str, other: float, other_unit: str) -> bool:
+    """Is ``value unit`` the same quantity as ``other other_unit`` ("14 day" and "2 week")? Units as spelt by
+    :data:`UNITS` (the caller may pass a stemmed spelling through ``canonical``)."""
+    for small, large, factor in CONVERSIONS:
+        if (unit, other_unit) == (small, large) and _close(other * factor, value):
+            return True
+        if (unit, other_unit) == (large, small) and _close(other / factor, value):
+            return True
+    return False
+
+
+def computed(value: float, numbers: Iterable[float]) -> bool:
+    """Is ``value`` the sum, difference or product of two of ``numbers``?"""
+    pool = list(numbers)
+    return any(_close(a * b, value) or _close(a + b, value) or _close(abs(a - b), value)
+               for i, a in enumerate(pool) for b in pool[i + 1:])
+
+
+def as_number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None

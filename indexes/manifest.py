@@ -21,7 +21,8 @@ from typing import Any
 
 from indexes.errors import IndexFormatError, IndexMissingError
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "MIGRATABLE", "EmbedderInfo", "Manifest", "is_index_file", "read_manifest", "write_manifest"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "MIGRATABLE", "EmbedderInfo", "Manifest", "is_index_file", "read_manifest",
+           "write_manifest"]
 
 FORMAT = "rag-index"
 FORMAT_VERSION = 2

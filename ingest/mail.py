@@ -55,7 +55,7 @@ def read_mbox(data: bytes, name: str, max_pages: int | None, html_text: HtmlText
     if max_pages is not None and len(starts) > max_pages:
         raise ReadError(f"{name} has {len(starts):,} messages, over the limit of {max_pages:,}: split it",
                         code="too_large")
-    ends = [m.start() for m in _SEPARATOR.finditer(data)][1:] + [len(data)]
+    ends = [*[m.start() for m in _SEPARATOR.finditer(data)][1:], len(data)]
     units: list[Unit] = []
     for start, end in zip(starts, ends, strict=True):
         raw = _QUOTED_FROM.sub(rb"\1", data[start:end])

@@ -56,7 +56,7 @@ class Page:
 
     number: int | None
     text: str
-    locator: str | None = None   # where in a file without pages: "slide 4", 'sheet "Q3" rows 10-20', chapter title, e-mail subject and date
+    locator: str | None = None   # where in a file without pages: "slide 4", 'sheet "Q3" rows 10-20', chapter title, e-mail subject and date  # noqa: E501
     section: str | None = None   # the heading this text sits under, when known
     ocr: bool = False            # the text came from OCR
 

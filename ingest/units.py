@@ -25,8 +25,19 @@ from typing import NamedTuple
 
 from indexes.errors import ReadError
 
-__all__ = ["MAX_RATIO", "MAX_UNZIPPED", "RATIO_FROM", "HtmlText", "ReadAttachment", "Unit", "check_units", "record_text",
-           "open_zip", "summary", "too_many"]
+__all__ = [
+    "MAX_RATIO",
+    "MAX_UNZIPPED",
+    "RATIO_FROM",
+    "HtmlText",
+    "ReadAttachment",
+    "Unit",
+    "check_units",
+    "open_zip",
+    "record_text",
+    "summary",
+    "too_many",
+]
 
 MAX_UNZIPPED = 512 << 20  # bytes, all members together
 MAX_RATIO = 200           # uncompressed / compressed size of one member

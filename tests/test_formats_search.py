@@ -86,3 +86,26 @@ def test_terminal_citations_name_the_slide(tmp_path: Path, capsys: pytest.Captur
     assert "deck.pptx, slide 2" in out
     main(["search", "lighthouse renovation budget", "--index", idx])
     assert f"{FORMATS / 'deck.pptx'}, slide 2" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_http_search_sources_and_chat_carry_the_locator(tmp_path: Path) -> None:
+    import httpx
+
+    from indexes import HashEmbedder
+    from rag.generation import EchoGenerator
+    from rag.serve import ServeSettings, create_app
+    from tests.serve_support import running
+
+    generator = EchoGenerator("The renovation budget is 48,000 euros [1].")
+    with RAG.open(tmp_path / "idx", create=True, embedder=HashEmbedder(), generator=generator, workers=0) as opened:
+        assert opened.ingest([FORMATS / "deck.pptx", FORMATS / "inventory.csv"]).exit_code == 0
+        with running(create_app(opened, ServeSettings(upload_dir=tmp_path / "uploads"))) as url:
+            hits = httpx.post(f"{url}/v1/search", json={"query": "lighthouse renovation budget", "top_k": 1}).json()["hits"]
+            sources = httpx.get(f"{url}/v1/sources").json()["sources"]
+            reply = httpx.post(f"{url}/v1/chat/completions", timeout=30, json={
+                "model": "rag", "messages": [{"role": "user", "content": "What is the renovation budget?"}]}).json()
+    assert (hits[0]["locator"], hits[0]["section"], hits[0]["page"], hits[0]["ocr"]) == ("slide 2", "Budget", None, False)
+    assert {Path(s["path"]).name: s["units"] for s in sources} == {"deck.pptx": "slides", "inventory.csv": "row blocks"}
+    cited = [c for c in reply["rag"]["citations"] if c["cited"]]
+    assert cited and (cited[0]["locator"], cited[0]["page"]) == ("slide 2", None)

@@ -11,7 +11,12 @@
   holding its shapes' text (grouped shapes and tables included) and then its
   speaker notes; the slide's title is its section.
 
-Both libraries are imported only here, when such a file is read (in a parser worker).
+A password-protected Word, PowerPoint or Excel file (an OLE2 wrapper around the
+encrypted package, which ``ingest.sniff`` recognises) is decrypted in memory with
+msoffcrypto-tool by ``decrypt_office``: first with Excel's built-in default password
+(files "protected" only against editing), then with the one the user gave.
+
+The libraries are imported only here, when such a file is read (in a parser worker).
 """
 
 from __future__ import annotations
@@ -23,9 +28,36 @@ from typing import Any
 from indexes.errors import ReadError
 from ingest.units import Unit, check_units, open_zip, record_text, summary, too_many
 
-__all__ = ["read_docx", "read_pptx"]
+__all__ = ["decrypt_office", "read_docx", "read_pptx"]
 
 START = "start of document"
+_DEFAULT_PASSWORD = "VelvetSweatshop"  # what Office encrypts with when no password is set (Excel's "protected" files)
+
+
+def decrypt_office(data: bytes, name: str, password: str | None) -> bytes:
+    """The decrypted package of a password-protected Office file, or ``ReadError``
+    (``encrypted_password_required``, ``wrong_password``, ``unsupported_encryption``)."""
+    import msoffcrypto
+    from msoffcrypto.exceptions import InvalidKeyError
+
+    for attempt in (_DEFAULT_PASSWORD, password):
+        if attempt is None:
+            break
+        try:
+            office = msoffcrypto.OfficeFile(io.BytesIO(data))
+            office.load_key(password=attempt, verify_password=True)
+            out = io.BytesIO()
+            office.decrypt(out)
+            return out.getvalue()
+        except InvalidKeyError:
+            continue
+        except Exception as exc:  # FileFormatError, DecryptionError, an encryption it does not know
+            raise ReadError(f"{name} uses an encryption this installation cannot open ({summary(exc)})",
+                            code="unsupported_encryption") from None
+    if password is None:
+        raise ReadError(f"{name} is a password-protected Office file: add its password to a --password-file",
+                        code="encrypted_password_required")
+    raise ReadError(f"{name}: the password given does not open it: fix it in the --password-file", code="wrong_password")
 
 
 def _opened(load: Any, data: bytes, name: str, what: str) -> Any:

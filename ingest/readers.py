@@ -82,7 +82,8 @@ def read_document(
 
     The real type is sniffed from the content (see ``ingest.sniff``), so a PDF
     named ``.txt`` is read as a PDF and an HTML page named ``.pdf`` as HTML.
-    ``password`` opens an encrypted PDF (the empty password is tried first).
+    ``password`` opens an encrypted PDF (the empty password is tried first) or a
+    password-protected Office file (``ingest.office.decrypt_office``).
     ``max_pages`` / ``max_bytes`` refuse bigger files with code ``too_large``.
 
     Raises ``ReadError`` with one of the codes: ``not_found``, ``unreadable``,
@@ -102,7 +103,15 @@ def read_document(
         raise ReadError(f"{name} does not exist (moved or deleted?)", code="not_found") from None
     except OSError as exc:
         raise ReadError(f"{name} cannot be read ({exc.strerror or exc}): check it", code="unreadable") from None
-    kind = sniff_kind(path, data[:HEAD_BYTES], data)
+    try:
+        kind = sniff_kind(path, data[:HEAD_BYTES], data)
+    except ReadError as exc:
+        if exc.code != "encrypted_password_required":
+            raise
+        from ingest.office import decrypt_office  # a password-protected Word/Excel/PowerPoint file
+
+        data = decrypt_office(data, name, password)
+        kind = sniff_kind(path, data[:HEAD_BYTES], data)
     if not data:
         raise ReadError(f"{name} is empty (0 bytes): nothing to index", code="empty")
     if kind == "pdf":

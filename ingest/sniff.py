@@ -170,8 +170,8 @@ def sniff_kind(path: Path, head: bytes, data: bytes | None = None) -> str:
         if inside is not None or head.startswith(b"PK\x03\x04"):
             return inside or claimed  # a damaged archive: its reader says how
         if head.startswith(_OLE2) and data is not None and _ENCRYPTION_INFO in data:
-            raise ReadError(f"{name} is a password-protected Office file: save a copy without the password "
-                            "(passwords for Office files are not supported)", code="encrypted_password_required")
+            raise ReadError(f"{name} is a password-protected Office file: add its password to a --password-file",
+                            code="encrypted_password_required")
     signature = _binary_signature(head)
     if signature is not None and head.startswith(b"PK\x03\x04") and data is not None:
         inside = zip_kind(data)

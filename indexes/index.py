@@ -75,12 +75,17 @@ class Index:
         return cls.open(directory)
 
     @classmethod
-    def open(cls, directory: str | Path) -> Index:
-        """Open the committed generation of the index in ``directory`` for reading."""
+    def open(cls, directory: str | Path, *, migrate: bool = True) -> Index:
+        """Open the committed generation of the index in ``directory`` for reading.
+
+        An index of an older format version is migrated first (a new generation); with
+        ``migrate=False`` (a dry run, which writes nothing) it is opened as it is, and only
+        its file records (``sources``) may be read.
+        """
         directory = Path(directory).expanduser().resolve()
         for _attempt in range(3):
             manifest = read_manifest(directory)
-            if manifest.version != FORMAT_VERSION:
+            if manifest.version != FORMAT_VERSION and migrate:
                 cls._migrate(directory, manifest.version)
                 continue
             vectors_path = directory / manifest.vectors_file

@@ -86,3 +86,12 @@ def test_pdf_and_text_chunk_ids_are_those_version_1_gave() -> None:
         for c in chunker.chunk(f"/tmp/v1src/{name}", doc.pages):
             again[(c.source, c.start, c.text)] = c.id
     assert again == stored
+
+
+def test_a_dry_run_plans_against_a_version_1_index_without_migrating_it(old_index: Path) -> None:
+    from ingest import IngestOptions, ingest_paths
+
+    before = (old_index / "manifest.json").read_bytes()
+    report = ingest_paths(old_index, [FORMATS / "deck.pptx"], HashEmbedder(), IngestOptions(workers=0), dry_run=True)
+    assert [(Path(f.path).name, f.status) for f in report.files] == [("deck.pptx", "new")]
+    assert (old_index / "manifest.json").read_bytes() == before

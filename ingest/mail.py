@@ -84,8 +84,9 @@ def _add_message(units: list[Unit], raw: bytes, name: str, max_pages: int | None
             continue
         try:
             found = read_attachment(payload, filename)
-        except ReadError as exc:
-            log.warning("%s: attachment %s of %r not read (%s: %s)", name, filename, subject, exc.code, exc.message)
+        except ReadError as exc:  # an image or a zip is expected and not worth a warning; a damaged file is
+            level = logging.INFO if exc.code == "unsupported_type" else logging.WARNING
+            log.log(level, "%s: attachment %s of %r not read (%s: %s)", name, filename, subject, exc.code, exc.message)
             continue
         for unit in found:
             where = f"{locator}, attachment {filename}" + (f", {unit.locator}" if unit.locator else "")

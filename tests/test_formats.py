@@ -219,3 +219,24 @@ def test_a_folder_of_every_format_gets_each_verdict_and_the_batch_goes_on(tmp_pa
         records = {Path(s.path).name: s for s in index.sources()}
         assert records["deck.pptx"].pages == 3 and records["deck.pptx"].kind == "pptx"
         assert records["bomb.xlsx"].reason == "too_large"
+
+
+def test_a_failing_attachment_is_logged_and_the_rest_of_the_mail_is_read(tmp_path: Path,
+                                                                         caplog: pytest.LogCaptureFixture) -> None:
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "a@example.org", "b@example.org", "Renovation papers"
+    message["Date"] = "Mon, 11 Mar 2024 10:00:00 +0000"
+    message.set_content("Both files are attached.")
+    message.add_attachment((FORMATS / "truncated.docx").read_bytes(), maintype="application",
+                           subtype="octet-stream", filename="truncated.docx")
+    message.add_attachment((FORMATS / "deck.pptx").read_bytes(), maintype="application",
+                           subtype="octet-stream", filename="deck.pptx")
+    (tmp_path / "papers.eml").write_bytes(message.as_bytes())
+    doc = read_document(tmp_path / "papers.eml")
+    assert [p.locator for p in doc.pages] == [
+        "Renovation papers (2024-03-11 10:00)", *(f"Renovation papers (2024-03-11 10:00), attachment deck.pptx, slide {n}"
+                                                 for n in (1, 2, 3))]
+    assert "48,000 euros" in doc.pages[2].text
+    assert "attachment truncated.docx of 'Renovation papers' not read (parse_error" in caplog.text

@@ -19,6 +19,7 @@ lock, and load BM25 only when a lexical search first needs it.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,7 +30,7 @@ import numpy as np
 from indexes.bm25 import Bm25Index
 from indexes.errors import EmbedderMismatchError, IndexFormatError
 from indexes.layout import DB, bm25_dir, stored_texts
-from indexes.manifest import EmbedderInfo, Manifest, is_index_file, read_manifest, write_manifest
+from indexes.manifest import FORMAT_VERSION, EmbedderInfo, Manifest, is_index_file, read_manifest, write_manifest
 from indexes.records import Chunk, Hit
 from indexes.store import ChunkStore, SourceRecord
 from indexes.vectors import VectorIndex
@@ -38,6 +39,8 @@ from indexes.writer import IndexWriter
 __all__ = ["Index", "IndexWriter"]
 
 log = logging.getLogger(__name__)
+
+_MIGRATE_WAIT = 30.0  # seconds to wait for another writer before migrating an older index
 
 
 class Index:
@@ -72,11 +75,19 @@ class Index:
         return cls.open(directory)
 
     @classmethod
-    def open(cls, directory: str | Path) -> Index:
-        """Open the committed generation of the index in ``directory`` for reading."""
+    def open(cls, directory: str | Path, *, migrate: bool = True) -> Index:
+        """Open the committed generation of the index in ``directory`` for reading.
+
+        An index of an older format version is migrated first (a new generation); with
+        ``migrate=False`` (a dry run, which writes nothing) it is opened as it is, and only
+        its file records (``sources``) may be read.
+        """
         directory = Path(directory).expanduser().resolve()
         for _attempt in range(3):
             manifest = read_manifest(directory)
+            if manifest.version != FORMAT_VERSION and migrate:
+                cls._migrate(directory, manifest.version)
+                continue
             vectors_path = directory / manifest.vectors_file
             try:
                 vectors = VectorIndex.load(vectors_path)
@@ -88,6 +99,17 @@ class Index:
                 raise IndexFormatError(f"{directory / DB} is missing; rebuild the index with `rag ingest`")
             return cls(directory, manifest, ChunkStore(directory / DB), vectors)
         raise IndexFormatError(f"{directory}: the committed vectors file is missing; run `rag status --check`")
+
+    @staticmethod
+    def _migrate(directory: Path, version: int) -> None:
+        """Migrate an older index (see ``indexes.writer``) before reading it: never read a mix of formats."""
+        try:
+            IndexWriter(directory, wait=_MIGRATE_WAIT).close()
+        except (OSError, sqlite3.Error) as exc:
+            raise IndexFormatError(
+                f"index {directory} has format version {version} and needs migrating to {FORMAT_VERSION}, "
+                f"which failed ({' '.join(str(exc).split())}): make it writable and open it again, or rebuild it "
+                "with `rag ingest` into a new --index directory") from exc
 
     def close(self) -> None:
         self._store.close()

@@ -2,6 +2,11 @@
 
 The manifest names the committed generation; switching generations is one
 ``os.replace`` of this file, so a reader always sees one whole generation.
+
+Format versions: 1 (chunks with file, page and span); 2 adds each chunk's
+``locator``, ``section`` and ``ocr`` columns. An index of an older version that
+differs only by additions (``MIGRATABLE``) is read here with its own version;
+``IndexWriter`` migrates it in a new generation before anything reads or writes it.
 """
 
 from __future__ import annotations
@@ -16,10 +21,12 @@ from typing import Any
 
 from indexes.errors import IndexFormatError, IndexMissingError
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "EmbedderInfo", "Manifest", "is_index_file", "read_manifest", "write_manifest"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "MIGRATABLE", "EmbedderInfo", "Manifest", "is_index_file", "read_manifest",
+           "write_manifest"]
 
 FORMAT = "rag-index"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+MIGRATABLE = frozenset({1})  # older versions that a new generation brings up to FORMAT_VERSION by additions
 MANIFEST = "manifest.json"
 
 
@@ -78,7 +85,7 @@ def read_manifest(directory: Path) -> Manifest:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise IndexFormatError(f"{path} is not a rag index manifest")
     version = data.get("version")
-    if version != FORMAT_VERSION:
+    if version != FORMAT_VERSION and version not in MIGRATABLE:
         raise IndexFormatError(
             f"index format version {version} at {directory} is not supported by this version "
             f"(expects {FORMAT_VERSION}); rebuild it with `rag ingest` into a new --index directory")
@@ -90,6 +97,7 @@ def read_manifest(directory: Path) -> Manifest:
             counts={k: int(v) for k, v in data.get("counts", {}).items()},
             created=float(data.get("created", 0.0)),
             updated=float(data.get("updated", 0.0)),
+            version=int(version),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise IndexFormatError(f"{path} is damaged ({exc}); rebuild the index with `rag ingest`") from exc

@@ -48,12 +48,18 @@ CREATE TABLE IF NOT EXISTS chunks (
     vector BLOB NOT NULL,
     embed_hash TEXT NOT NULL,
     added_gen INTEGER NOT NULL,
-    removed_gen INTEGER
+    removed_gen INTEGER,
+    locator TEXT,
+    section TEXT,
+    ocr INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);
 CREATE INDEX IF NOT EXISTS chunks_removed ON chunks(removed_gen);
 CREATE INDEX IF NOT EXISTS chunks_embed_hash ON chunks(embed_hash);
 """
+
+# Columns added after format version 1, with their declarations: ``add_columns`` migrates an older file.
+_ADDED_COLUMNS = (("locator", "TEXT"), ("section", "TEXT"), ("ocr", "INTEGER NOT NULL DEFAULT 0"))
 
 # Values per IN (...) list: SQLite limits the variables of one statement (999 before 3.32).
 _BATCH = 900
@@ -154,6 +160,14 @@ class ChunkStore:
     def set_meta(self, key: str, value: str) -> None:
         self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
 
+    def add_columns(self) -> list[str]:
+        """Add the chunk columns a format-version-1 file lacks (inside the open transaction); return their names."""
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(chunks)")}
+        added = [(name, decl) for name, decl in _ADDED_COLUMNS if name not in have]
+        for name, decl in added:
+            self._db.execute(f"ALTER TABLE chunks ADD COLUMN {name} {decl}")
+        return [name for name, _decl in added]
+
     # -- chunks ----------------------------------------------------------------------
     def insert_chunks(self, chunks: Sequence[Chunk], vectors: np.ndarray, gen: int,
                       embed_hashes: Sequence[str]) -> list[int]:
@@ -166,10 +180,11 @@ class ChunkStore:
         cur = self._db.cursor()
         for chunk, vector, embed_hash in zip(chunks, vectors, embed_hashes, strict=True):
             cur.execute(
-                'INSERT INTO chunks(id, source, page, start, "end", text, vector, embed_hash, added_gen) '
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                'INSERT INTO chunks(id, source, page, start, "end", text, vector, embed_hash, added_gen, '
+                "locator, section, ocr) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (chunk.id, chunk.source, chunk.page, chunk.start, chunk.end, chunk.text,
-                 np.asarray(vector, dtype=np.float32).tobytes(), embed_hash, gen),
+                 np.asarray(vector, dtype=np.float32).tobytes(), embed_hash, gen,
+                 chunk.locator, chunk.section, int(chunk.ocr)),
             )
             ids.append(int(cur.lastrowid or 0))
         return ids
@@ -208,9 +223,10 @@ class ChunkStore:
             part = id_list[start:start + _BATCH]
             marks = ",".join("?" * len(part))
             for r in self._db.execute(
-                    f'SELECT rowid, id, source, page, start, "end", text FROM chunks WHERE rowid IN ({marks}) '
-                    f"AND {_VISIBLE}", (*part, gen, gen)):
-                found[int(r[0])] = Chunk(id=r[1], source=r[2], page=r[3], start=r[4], end=r[5], text=r[6])
+                    f'SELECT rowid, id, source, page, start, "end", text, locator, section, ocr FROM chunks '
+                    f"WHERE rowid IN ({marks}) AND {_VISIBLE}", (*part, gen, gen)):
+                found[int(r[0])] = Chunk(id=r[1], source=r[2], page=r[3], start=r[4], end=r[5], text=r[6],
+                                         locator=r[7], section=r[8], ocr=bool(r[9]))
         return found
 
     def visible_vectors(self, gen: int) -> tuple[np.ndarray, np.ndarray]:

@@ -6,6 +6,11 @@ list of BM25 changes. ``commit()`` writes the next ``vectors-<gen>.faiss`` and
 generation), then replaces the manifest. A crash before the SQLite commit leaves
 the previous generation untouched; a crash after it is rolled forward by the
 next writer (``IndexWriter._recover``).
+
+An index of an older, additively different format version is migrated by the
+writer that opens it: the new columns are added and the same chunks, vectors
+and BM25 are published as a new generation of the current version, so a reader
+sees either the old generation whole or the migrated one.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from filelock import lock_descriptor
 from indexes.bm25 import Bm25Changes, Bm25Index
 from indexes.errors import IndexFormatError, IndexLockedError
 from indexes.layout import DB, LOCK, bm25_dir, delete_path, generation_of, stored_texts
-from indexes.manifest import Manifest, read_manifest, write_manifest
+from indexes.manifest import FORMAT_VERSION, Manifest, read_manifest, write_manifest
 from indexes.records import Chunk, text_hash
 from indexes.store import ChunkStore, SourceRecord
 from indexes.vectors import VectorIndex
@@ -68,17 +73,32 @@ class IndexWriter:
     def __init__(self, directory: Path, *, wait: float = 0.0) -> None:
         self.directory = directory
         self._lock = _take_lock(directory, wait)
+        self._dirty = False
+        self._bm25_changes = Bm25Changes()
+        self._bm25: Bm25Index | None = None  # the committed generation's, with its token store
         try:
             self._store = ChunkStore(directory / DB)
             self._recover()
             self.manifest = read_manifest(directory)
             self._vectors = VectorIndex.load(directory / self.manifest.vectors_file)
+            if self.manifest.version != FORMAT_VERSION:
+                self._migrate()
         except BaseException:
+            if hasattr(self, "_store"):
+                self._store.rollback()
+                self._store.close()
             self._lock.close()
             raise
-        self._dirty = False
-        self._bm25_changes = Bm25Changes()
-        self._bm25: Bm25Index | None = None  # the committed generation's, with its token store
+
+    def _migrate(self) -> None:
+        """Bring an index of an older format version (``MIGRATABLE``) to this one, in a new generation."""
+        old = self.manifest.version
+        self._begin()
+        added = self._store.add_columns()
+        self.manifest = Manifest(**{**self.manifest.__dict__, "version": FORMAT_VERSION})
+        gen = self.commit()
+        log.warning("migrated %s from index format version %d to %d (generation %d; added chunk columns %s)",
+                    self.directory, old, FORMAT_VERSION, gen, ", ".join(added) or "none")
 
     def _recover(self) -> None:
         """Finish or discard what a crashed writer left behind."""

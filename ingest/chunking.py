@@ -4,7 +4,8 @@ Uses llama-index-core's sentence-aware ``SentenceSplitter`` with the embedder's
 tokenizer as its length function, so a chunk never exceeds what the embedder
 reads (all-MiniLM-L6-v2 reads 256 word-pieces; anything past that would be
 silently truncated). Chunks never cross a page boundary, so each has exactly
-one page to cite. Each chunk records its character span in its page's text.
+one page to cite, and keeps that page's ``locator``, ``section`` and ``ocr``.
+Each chunk records its character span in its page's text.
 """
 
 from __future__ import annotations
@@ -70,8 +71,9 @@ class PageChunker:
                 start = _locate(page.text, piece, cursor)
                 end = start + len(piece)
                 cursor = start + 1
-                chunks.append(Chunk(id=chunk_id(source, page.number, start, piece), source=source,
-                                    page=page.number, text=piece, start=start, end=end))
+                chunks.append(Chunk(id=chunk_id(source, page.number, start, piece, page.locator), source=source,
+                                    page=page.number, text=piece, start=start, end=end, locator=page.locator,
+                                    section=page.section, ocr=page.ocr))
         return chunks
 
 

@@ -10,6 +10,9 @@ the limit, and the header gives way (words dropped from its end) before the chun
 
 An index records ``settings["header"]`` in its manifest. One made before headers existed
 has no such setting and keeps indexing bare chunk text, so its vectors stay consistent.
+Header version 1 is the title alone; version 2 (indexes made since chunks carry a
+``section``) adds the chunk's section heading. An index keeps the version it was made
+with, so all its vectors were embedded the same way.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from ingest.chunking import SPECIAL_TOKENS
 __all__ = ["HEADER_SETTINGS", "document_title", "embedding_text", "embedding_texts"]
 
 # Recorded in a new index's manifest settings: which header its chunks were indexed with.
-HEADER_SETTINGS: dict[str, Any] = {"header": {"version": 1, "title": "file name"}}
+HEADER_SETTINGS: dict[str, Any] = {"header": {"version": 2, "title": "file name", "section": "chunk section"}}
 _SEPARATOR = "\n"
 
 
@@ -65,7 +68,11 @@ def embedding_text(chunk: Chunk, title: str | None, embedder: Embedder, *, secti
 
 def embedding_texts(chunks: Sequence[Chunk], settings: Mapping[str, Any], embedder: Embedder) -> list[str]:
     """What to embed (and BM25-index) for each chunk of an index with these manifest ``settings``:
-    with the file-name header if the index records one, else the bare chunk text."""
-    if not settings.get("header"):
+    with the header version the index records (file name; from version 2 also the section),
+    else the bare chunk text."""
+    header = settings.get("header")
+    if not header:
         return [c.text for c in chunks]
-    return [embedding_text(c, document_title(c.source), embedder) for c in chunks]
+    with_section = isinstance(header, Mapping) and int(header.get("version", 1)) >= 2
+    return [embedding_text(c, document_title(c.source), embedder, section=c.section if with_section else None)
+            for c in chunks]

@@ -145,7 +145,7 @@ def ingest_paths(directory: str | Path, paths: Sequence[str | Path], embedder: E
 def _dry_run(directory: Path, paths: Sequence[str | Path], candidates: Sequence[Candidate],
              options: IngestOptions, results: list[FileResult], started: float) -> IngestReport:
     try:
-        index: Index | None = Index.open(directory)
+        index: Index | None = Index.open(directory, migrate=False)  # a dry run writes nothing, not even a migration
     except IndexMissingError:
         index = None
     try:

@@ -1,4 +1,5 @@
-"""Read one file into pages of text: PDF (pypdf), plain text, Markdown, HTML.
+"""Read one file into pages of text: PDF (pypdf), plain text, Markdown, HTML, and through
+``ingest.formats`` Word, PowerPoint, Excel, CSV, EPUB and e-mail.
 
 It never returns an empty ``Document``: a file without usable text raises
 ``ReadError`` with a stable reason code, so the ingester can report it and go on.
@@ -34,7 +35,9 @@ from typing import TYPE_CHECKING, Any
 
 from indexes.errors import ReadError
 from ingest.decode import decode_text
-from ingest.sniff import sniff_kind
+from ingest.formats import FORMAT_KINDS, read_units
+from ingest.sniff import HEAD_BYTES, sniff_kind
+from ingest.units import Unit
 
 if TYPE_CHECKING:
     from pypdf import PdfReader
@@ -46,10 +49,16 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Page:
-    """Text of one page. ``number`` is the 1-based physical page of a PDF, else ``None``."""
+    """Text of one page, or of one unit of a file without pages.
+
+    ``number`` is the 1-based physical page of a PDF, else ``None``.
+    """
 
     number: int | None
     text: str
+    locator: str | None = None   # where in a file without pages: "slide 4", 'sheet "Q3" rows 10-20', chapter title, e-mail subject and date  # noqa: E501
+    section: str | None = None   # the heading this text sits under, when known
+    ocr: bool = False            # the text came from OCR
 
 
 @dataclass(frozen=True)
@@ -73,7 +82,8 @@ def read_document(
 
     The real type is sniffed from the content (see ``ingest.sniff``), so a PDF
     named ``.txt`` is read as a PDF and an HTML page named ``.pdf`` as HTML.
-    ``password`` opens an encrypted PDF (the empty password is tried first).
+    ``password`` opens an encrypted PDF (the empty password is tried first) or a
+    password-protected Office file (``ingest.office.decrypt_office``).
     ``max_pages`` / ``max_bytes`` refuse bigger files with code ``too_large``.
 
     Raises ``ReadError`` with one of the codes: ``not_found``, ``unreadable``,
@@ -93,11 +103,24 @@ def read_document(
         raise ReadError(f"{name} does not exist (moved or deleted?)", code="not_found") from None
     except OSError as exc:
         raise ReadError(f"{name} cannot be read ({exc.strerror or exc}): check it", code="unreadable") from None
-    kind = sniff_kind(path, data[:4096])
+    try:
+        kind = sniff_kind(path, data[:HEAD_BYTES], data)
+    except ReadError as exc:
+        if exc.code != "encrypted_password_required":
+            raise
+        from ingest.office import decrypt_office  # a password-protected Word/Excel/PowerPoint file
+
+        data = decrypt_office(data, name, password)
+        kind = sniff_kind(path, data[:HEAD_BYTES], data)
     if not data:
         raise ReadError(f"{name} is empty (0 bytes): nothing to index", code="empty")
     if kind == "pdf":
         pages, page_count = _read_pdf(data, name, password, max_pages)
+    elif kind in FORMAT_KINDS:
+        pages = tuple(Page(None, u.text, u.locator, u.section) for u in _read_units(kind, data, name, max_pages))
+        if not pages:
+            raise ReadError(f"{name} has no text to index", code="empty")
+        page_count = len(pages)
     else:
         try:
             text = _read_html(data, name) if kind == "html" else decode_text(data)
@@ -109,6 +132,22 @@ def read_document(
             raise ReadError(f"{name} contains only whitespace: nothing to index", code="empty")
         pages, page_count = (Page(None, text),), 1
     return Document(str(path.absolute()), kind, pages, page_count)
+
+
+def _read_units(kind: str, data: bytes, name: str, max_pages: int | None) -> list[Unit]:
+    """The units of a file without pages (``ingest.formats``); e-mail attachments are read from their bytes by ``attachment``."""
+
+    def attachment(blob: bytes, filename: str) -> list[Unit]:
+        inner = sniff_kind(Path(filename), blob[:HEAD_BYTES], blob)
+        if inner == "pdf":
+            pages, _count = _read_pdf(blob, filename, None, max_pages)
+            return [Unit(p.text, f"page {p.number}") for p in pages]
+        if inner in FORMAT_KINDS:
+            return _read_units(inner, blob, filename, max_pages)
+        text = _read_html(blob, filename) if inner == "html" else decode_text(blob)
+        return [Unit(text, "")] if text.strip() else []
+
+    return read_units(kind, data, name, max_pages=max_pages, html_text=_read_html, read_attachment=attachment)
 
 
 # --------------------------------------------------------------------------- PDF

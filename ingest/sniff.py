@@ -7,46 +7,68 @@ Rules, in order (the content wins over the name):
    ``%PDF-`` anywhere in the first 1024 bytes of a ``.pdf`` (or unknown-type)
    file; a file named as text must start with ``%PDF-N``, so notes that merely
    mention ``%PDF-1.7`` stay text.
-2. A known binary signature (ZIP/DOCX, PNG, JPEG, GIF, ...) -> refused:
+2. A ZIP archive is looked into (its central directory, nothing inflated):
+   ``[Content_Types].xml`` with ``word/``, ``ppt/`` or ``xl/`` parts is a
+   ``docx``, ``pptx`` or ``xlsx``; a ``mimetype`` of ``application/epub+zip``
+   (or ``META-INF/container.xml``) an ``epub``. It is read as that when its
+   name claims one of these four (a .docx saved as .xlsx is still read as the
+   Word file it is). A file named as one of them that is not such an archive
+   (a truncated download) goes to the claimed reader, which reports it damaged.
+   An OLE2 compound file named as one of them that holds an ``EncryptionInfo``
+   stream is a password-protected Office file: ``encrypted_password_required``.
+3. A known binary signature (ZIP/DOCX, PNG, JPEG, GIF, ...) -> refused:
    ``wrong_type`` when the name claims a type we read (``report.pdf`` that is a
-   PNG), ``unsupported_type`` otherwise.
-3. An HTML start (``<!doctype html``, ``<html``, after an optional BOM,
+   PNG, or a Word file), ``unsupported_type`` otherwise.
+4. An HTML start (``<!doctype html``, ``<html``, after an optional BOM,
    whitespace, XML declaration or comments) -> ``html``, unless the file is
    Markdown (Markdown may start with raw HTML and is read as text anyway).
-4. The extension: ``.txt .text .log .csv .rst`` -> ``text``, ``.md .markdown``
-   -> ``markdown``, ``.html .htm .xhtml`` -> ``html``.
-5. A ``.pdf`` with no PDF header: read as ``text`` when it is text, refused
+5. The extension: ``.txt .text .log .rst`` -> ``text``, ``.md .markdown``
+   -> ``markdown``, ``.html .htm .xhtml`` -> ``html``, ``.csv`` -> ``csv``,
+   ``.eml`` -> ``eml``, ``.mbox`` -> ``mbox``.
+6. A ``.pdf`` with no PDF header: read as ``text`` when it is text, refused
    with ``wrong_type`` when it is some other binary.
-6. Any other extension -> ``unsupported_type``. We index only the listed types,
+7. Any other extension -> ``unsupported_type``. We index only the listed types,
    even when the content happens to be readable text; keeping the rule about
    names makes it predictable which files a folder sync picks up.
 """
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from pathlib import Path
 
 from indexes.errors import ReadError
 from ingest.decode import bom_encoding, looks_binary, wide_encoding
 
-__all__ = ["EXTENSIONS", "HEAD_BYTES", "KINDS", "sniff_kind"]
+__all__ = ["EXTENSIONS", "HEAD_BYTES", "KINDS", "ZIP_KINDS", "sniff_kind", "zip_kind"]
 
-KINDS = ("pdf", "text", "markdown", "html")
+KINDS = ("pdf", "text", "markdown", "html", "docx", "pptx", "xlsx", "csv", "epub", "eml", "mbox")
+ZIP_KINDS = frozenset({"docx", "pptx", "xlsx", "epub"})
 HEAD_BYTES = 4096
 EXTENSIONS: dict[str, str] = {
     ".pdf": "pdf",
     ".txt": "text",
     ".text": "text",
     ".log": "text",
-    ".csv": "text",
+    ".csv": "csv",
     ".rst": "text",
     ".md": "markdown",
     ".markdown": "markdown",
     ".html": "html",
     ".htm": "html",
     ".xhtml": "html",
+    ".docx": "docx",
+    ".pptx": "pptx",
+    ".xlsx": "xlsx",
+    ".epub": "epub",
+    ".eml": "eml",
+    ".mbox": "mbox",
 }
+_OOXML_PARTS = (("word/", "docx"), ("ppt/", "pptx"), ("xl/", "xlsx"))
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ENCRYPTION_INFO = "EncryptionInfo".encode("utf-16-le")  # the stream an encrypted OOXML file keeps in its OLE2 wrapper
 
 # (signature, offset, human name). Checked after %PDF.
 _MAGIC: tuple[tuple[bytes, int, str], ...] = (
@@ -109,13 +131,32 @@ def _ascii_view(head: bytes) -> bytes:
     return text.encode("ascii", "ignore")
 
 
-def sniff_kind(path: Path, head: bytes) -> str:
-    """Return the reader kind for ``path`` ("pdf", "text", "markdown" or "html").
+def zip_kind(data: bytes) -> str | None:
+    """``docx``, ``pptx``, ``xlsx`` or ``epub`` if ``data`` is such a ZIP archive (judged by its
+    member names, read from the central directory without inflating anything), else ``None``."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError):
+        return None
+    if "[Content_Types].xml" in names:
+        for prefix, kind in _OOXML_PARTS:
+            if any(n.startswith(prefix) for n in names):
+                return kind
+    if "META-INF/container.xml" in names or (data[30:38] == b"mimetype" and b"application/epub+zip" in data[38:100]):
+        return "epub"
+    return None
+
+
+def sniff_kind(path: Path, head: bytes, data: bytes | None = None) -> str:
+    """Return the reader kind for ``path`` (one of ``KINDS``).
 
     ``head`` is the start of the file (``HEAD_BYTES`` is plenty; an empty
     ``head`` routes by extension alone, and the reader then reports ``empty``).
+    ``data``, the whole file, lets a ZIP archive or an OLE2 file be looked into.
     Raises ``ReadError`` with code ``wrong_type`` (the content contradicts a
-    supported extension) or ``unsupported_type`` (we do not read this type).
+    supported extension), ``unsupported_type`` (we do not read this type) or
+    ``encrypted_password_required`` (a password-protected Office file).
     """
     name = path.name
     ext = path.suffix.lower()
@@ -124,7 +165,17 @@ def sniff_kind(path: Path, head: bytes) -> str:
         return claimed
     if _PDF_HEADER.match(head) or (claimed in (None, "pdf") and b"%PDF-" in head[:1024]):
         return "pdf"
+    if claimed in ZIP_KINDS:
+        inside = zip_kind(data if data is not None else head) if head.startswith(b"PK") else None
+        if inside is not None or head.startswith(b"PK\x03\x04"):
+            return inside or claimed  # a damaged archive: its reader says how
+        if head.startswith(_OLE2) and data is not None and _ENCRYPTION_INFO in data:
+            raise ReadError(f"{name} is a password-protected Office file: add its password to a --password-file",
+                            code="encrypted_password_required")
     signature = _binary_signature(head)
+    if signature is not None and head.startswith(b"PK\x03\x04") and data is not None:
+        inside = zip_kind(data)
+        signature = f"a {inside.upper()} file" if inside else signature
     if signature is not None:
         if claimed is not None:
             raise ReadError(
@@ -132,7 +183,7 @@ def sniff_kind(path: Path, head: bytes) -> str:
                 code="wrong_type",
             )
         raise ReadError(
-            f"{name} is {signature}, which is not supported: only PDF, text, Markdown and HTML are indexed",
+            f"{name} is {signature}, which is not supported: see the format table in the README",
             code="unsupported_type",
         )
     if claimed != "markdown" and _HTML_START.match(_ascii_view(head[:1024])):
@@ -147,7 +198,7 @@ def sniff_kind(path: Path, head: bytes) -> str:
     if claimed is None:
         raise ReadError(
             f"{name} has an unsupported type ({ext or 'no extension'}): "
-            "only .pdf, .txt, .md, .html (and similar) are indexed",
+            "only .pdf, .txt, .md, .html, .docx, .pptx, .xlsx, .csv, .epub, .eml, .mbox (and similar) are indexed",
             code="unsupported_type",
         )
     return claimed

@@ -71,12 +71,12 @@ def decode_job(message: dict[str, Any]) -> tuple[int, ReadJob]:
 def encode_outcome(seq: int, outcome: ReadOutcome) -> dict[str, Any]:
     doc = outcome.document
     document = None if doc is None else {"path": doc.path, "kind": doc.kind, "page_count": doc.page_count,
-                                         "pages": [[p.number, p.text] for p in doc.pages]}
+                                         "pages": [[p.number, p.text, p.locator, p.section, p.ocr] for p in doc.pages]}
     return {"type": "outcome", "seq": seq, "document": document, "reason": outcome.reason, "message": outcome.message}
 
 
 def decode_outcome(message: dict[str, Any], job: ReadJob) -> ReadOutcome:
     data = message.get("document")
     document = None if data is None else Document(
-        data["path"], data["kind"], tuple(Page(number, text) for number, text in data["pages"]), int(data["page_count"]))
+        data["path"], data["kind"], tuple(Page(*fields) for fields in data["pages"]), int(data["page_count"]))
     return ReadOutcome(job, document, message.get("reason"), message.get("message"))

@@ -1,15 +1,41 @@
-"""Records the query stage returns: citations and answers."""
+"""Records the query stage returns: citations and answers, and how a place in a file is shown."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from indexes import Hit
+from indexes import Hit, SourceRecord
+from ingest.formats import UNIT_NAMES
 
-__all__ = ["CLAIM_LABELS", "Answer", "Citation", "Claim"]
+__all__ = ["CLAIM_LABELS", "Answer", "Citation", "Claim", "hit_json", "place_label", "place_suffix", "source_json"]
 
 CLAIM_LABELS = ("supported", "unsupported", "contradicted")
+
+
+def place_label(file: str, page: int | None, locator: str | None = None, ocr: bool = False) -> str:
+    """How a citation names its place: ``report.pdf, page 3`` (``, OCR`` when the text was
+    recognised from an image), ``deck.pptx, slide 4``, or the file name alone."""
+    return file.replace("\\", "/").rsplit("/", 1)[-1] + place_suffix(page, locator, ocr)
+
+
+def place_suffix(page: int | None, locator: str | None = None, ocr: bool = False) -> str:
+    """The part of ``place_label`` after the file name: ``", page 3"``, ``", slide 4"``, ``", page 3, OCR"`` or ``""``."""
+    where = f", page {page}" if page is not None else f", {locator}" if locator else ""
+    return where + (", OCR" if ocr and where else "")
+
+
+def hit_json(rank: int, hit: Hit) -> dict[str, Any]:
+    """A search hit as ``rag search --json`` and ``POST /v1/search`` give it."""
+    c = hit.chunk
+    return {"rank": rank, "file": c.source, "page": c.page, "locator": c.locator, "section": c.section, "ocr": c.ocr,
+            "chunk_id": c.id, "score": round(hit.score, 4), "start": c.start, "end": c.end, "text": c.text}
+
+
+def source_json(record: SourceRecord) -> dict[str, Any]:
+    """A file's record as ``rag sources --json`` and ``GET /v1/sources`` give it: ``pages`` counts
+    its ``units`` (pages of a PDF, slides, chapters, ... see ``ingest.formats.UNIT_NAMES``)."""
+    return {**record.__dict__, "units": UNIT_NAMES.get(record.kind or "", "pages")}
 
 
 @dataclass(frozen=True)
@@ -19,6 +45,8 @@ class Citation:
     ``cited``: the answer marks it. ``inferred``: the model cited nothing and this
     is the source that best supports the answer. ``verified``: the answer's
     sentences that cite it are supported by its text. ``quote``: its best supporting sentence.
+    ``page`` is a PDF's physical page; a file without pages has ``locator`` instead ("slide 4");
+    ``section`` is the heading the text sits under, when known; ``ocr``: the text came from OCR.
     """
 
     n: int
@@ -30,10 +58,12 @@ class Citation:
     verified: bool = False
     cited: bool = False
     inferred: bool = False
+    locator: str | None = None
+    section: str | None = None
+    ocr: bool = False
 
     def label(self) -> str:
-        name = self.file.rsplit("/", 1)[-1]
-        return f"{name}, page {self.page}" if self.page is not None else name
+        return place_label(self.file, self.page, self.locator, self.ocr)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

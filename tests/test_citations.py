@@ -108,3 +108,18 @@ def test_quote_is_the_cited_chunks_sentence_closest_to_the_claim() -> None:
     hit = _hit(1, "Rent is paid monthly. The lease ends on 31 March 2031. Pets need consent.")
     (citation,) = build_citations("It ends in March 2031 [1].", [hit])
     assert citation.quote == "The lease ends on 31 March 2031."
+
+
+def test_citation_labels_name_the_page_the_ocr_or_the_locator() -> None:
+    from rag.records import place_label
+
+    assert place_label("/d/report.pdf", 3) == "report.pdf, page 3"
+    assert place_label("/d/scan.pdf", 3, ocr=True) == "scan.pdf, page 3, OCR"
+    assert place_label("/d/deck.pptx", None, "slide 4") == "deck.pptx, slide 4"
+    assert place_label("/d/notes.txt", None) == "notes.txt"
+    hit = Hit(Chunk("c1", "/d/deck.pptx", None, "The budget is 48,000 euros.", 0, 27, locator="slide 2",
+                    section="Budget"), 0.9)
+    (citation,) = build_citations("The budget is 48,000 euros [1].", [hit])
+    assert citation.label() == "deck.pptx, slide 2"
+    assert {k: citation.to_json()[k] for k in ("page", "locator", "section", "ocr")} == {
+        "page": None, "locator": "slide 2", "section": "Budget", "ocr": False}

@@ -39,7 +39,7 @@ def test_ingest_search_sources_status_remove(tmp_path: Path, sample_dir: Path,
     assert code == 0 and "3 indexed, 0 failed" in out
 
     code, out, _ = _run(capsys, "status", "--index", idx, "--check")
-    assert code == 0 and "check:      ok" in out and "format:     version 1" in out
+    assert code == 0 and "check:      ok" in out and "format:     version 2" in out
 
     code, out, _ = _run(capsys, "remove", str(sample_dir / "tide-table.html"), "--index", idx)
     assert code == 0 and "1 file(s) removed" in out

@@ -126,7 +126,7 @@ ZIP = b"PK\x03\x04" + bytes(100)
         ("a.txt", b"hello", "text"),
         ("notes.md", b"# PDF internals\nEvery file starts with %PDF-1.7\n", "markdown"),
         ("a.LOG", b"hello", "text"),
-        ("a.csv", b"a,b\n1,2", "text"),
+        ("a.csv", b"a,b\n1,2", "csv"),
         ("a.rst", b"Title\n=====", "text"),
         ("a.md", b"# Title", "markdown"),
         ("a.markdown", b"<html><body>raw html in markdown</body></html>", "markdown"),
@@ -152,7 +152,7 @@ def test_sniff_routes_by_content_then_extension(name: str, head: bytes, kind: st
         ("a.txt", b"\xff\xd8\xff\xe0" + bytes(64), "wrong_type"),
         ("a.html", b"GIF89a" + bytes(64), "wrong_type"),
         ("a.pdf", bytes(range(256)), "wrong_type"),  # unknown binary named .pdf
-        ("a.docx", ZIP, "unsupported_type"),
+        ("a.zip", ZIP, "unsupported_type"),
         ("a.png", PNG, "unsupported_type"),
         ("a.json", b'{"a": 1}', "unsupported_type"),  # text, but not a type we index
         ("Makefile", b"all:\n\techo", "unsupported_type"),

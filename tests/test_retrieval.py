@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import numpy as np
 import pytest
 
 from indexes import Chunk, ConfigError, EmbedderInfo, HashEmbedder, Index, SourceRecord, chunk_id
-from ingest.headers import document_title, embedding_text, embedding_texts
+from ingest.headers import HEADER_SETTINGS, document_title, embedding_text, embedding_texts
 from rag import RAG, load_config
 from rag.cli import main
 from rag.retrieval import RetrievalSettings, Retriever, fuse_rrf, fuse_scores
@@ -191,6 +192,10 @@ def test_index_settings_decide_whether_headers_are_used() -> None:
     chunks = [_chunk("the rent is due monthly")]
     assert embedding_texts(chunks, {"chunker": {}}, EMB) == ["the rent is due monthly"]  # an index from before
     assert embedding_texts(chunks, {"header": {"version": 1}}, EMB) == ["lease agreement 2023\nthe rent is due monthly"]
+    # Header version 2 adds the section heading; an index made with version 1 keeps the title alone.
+    with_section = [replace(chunks[0], section="Payment terms")]
+    assert embedding_texts(with_section, {"header": {"version": 1}}, EMB) == ["lease agreement 2023\nthe rent is due monthly"]
+    assert embedding_texts(with_section, HEADER_SETTINGS, EMB) == ["lease agreement 2023 Payment terms\nthe rent is due monthly"]
 
 
 def test_ingested_chunks_carry_the_file_name_into_bm25_but_not_into_text(tmp_path: Path) -> None:

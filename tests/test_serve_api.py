@@ -67,6 +67,7 @@ def test_openai_client_gets_a_cited_answer_with_the_rag_document(url: str, docs:
     first = rag_doc["citations"][0]
     assert first["file"] == str(docs / "harbour.md") and first["cited"] and first["verified"]
     assert first["quote"] == "The harbour speed limit is 5 knots inside the breakwater."
+    assert (first["page"], first["locator"], first["section"], first["ocr"]) == (None, None, None, False)
     assert rag_doc["answer"] == reply.choices[0].message.content and rag_doc["grounding"] == "model"
 
 
@@ -158,8 +159,10 @@ def test_concurrent_requests_queue_for_the_one_generator(tmp_path: Path, docs: P
 def test_search_sources_status_and_health(url: str, docs: Path) -> None:
     hits = httpx.post(f"{url}/v1/search", json={"query": "Kestrel Point tower", "top_k": 1}).json()["hits"]
     assert hits[0]["file"] == str(docs / "tower.md") and "31 metres" in hits[0]["text"]
+    assert (hits[0]["page"], hits[0]["locator"], hits[0]["section"], hits[0]["ocr"]) == (None, None, None, False)
     sources = httpx.get(f"{url}/v1/sources").json()
     assert sources["totals"] == {"indexed": 2, "failed": 0}
+    assert {s["units"] for s in sources["sources"]} == {"pages"}
     assert httpx.get(f"{url}/v1/status").json()["counts"]["sources"] == 2
     assert httpx.get(f"{url}/healthz").json() == {"status": "ok"}
 

@@ -129,7 +129,8 @@ def build_citations(answer: str, hits: Sequence[Hit], *, threshold: float = SUPP
         quote = (None if used else (quotes or {}).get(n)) or _best_quote(claim_text, hit.chunk.text)
         out.append(Citation(
             n=n, file=str(Path(hit.chunk.source)), page=hit.chunk.page, chunk_id=hit.chunk.id, score=hit.score,
-            quote=quote, verified=verified, cited=n in cited, inferred=n == inferred_n))
+            quote=quote, verified=verified, cited=n in cited, inferred=n == inferred_n,
+            locator=hit.chunk.locator, section=hit.chunk.section, ocr=hit.chunk.ocr))
     # Cited sources first (in order of mention), then the rest by rank.
     order = {n: i for i, n in enumerate(cited)}
     return tuple(sorted(out, key=lambda c: (c.n not in order and not c.inferred, order.get(c.n, c.n))))

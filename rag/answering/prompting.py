@@ -20,11 +20,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from indexes import Hit, ModelError
 from ingest.injection import instruction_spans
 from rag.generation import Generator, Message
+from rag.records import place_label
 
 __all__ = ["GENERATIVE_SYSTEM_PROMPT", "OMITTED", "SYSTEM_PROMPT", "PackedPrompt", "build_messages", "pack_prompt",
            "source_label", "source_text"]
@@ -50,8 +50,8 @@ _FENCE = '"""'
 
 
 def source_label(hit: Hit) -> str:
-    name = Path(hit.chunk.source).name
-    return f"{name}, page {hit.chunk.page}" if hit.chunk.page is not None else name
+    c = hit.chunk
+    return place_label(c.source, c.page, c.locator, c.ocr)
 
 
 def source_text(text: str) -> str:

@@ -12,7 +12,7 @@ from ingest import FileResult, IngestReport
 from rag.cli.common import emit_json
 from rag.config import load_config
 from rag.engine import RAG
-from rag.records import Answer
+from rag.records import Answer, hit_json, place_suffix, source_json
 
 __all__ = ["cmd_ask", "cmd_chat", "cmd_config", "cmd_ingest", "cmd_remove", "cmd_search", "cmd_sources",
            "cmd_status"]
@@ -211,13 +211,11 @@ def cmd_search(args: argparse.Namespace, settings: dict[str, Any]) -> int:
     with _open(settings) as rag:
         hits = rag.search(args.query, args.top_k)
     if args.json:
-        emit_json({"query": args.query, "hits": [
-            {"rank": i, "file": h.chunk.source, "page": h.chunk.page, "chunk_id": h.chunk.id,
-             "score": round(h.score, 4), "start": h.chunk.start, "end": h.chunk.end, "text": h.chunk.text}
-            for i, h in enumerate(hits, start=1)]})
+        emit_json({"query": args.query, "hits": [hit_json(i, h) for i, h in enumerate(hits, start=1)]})
         return 0
     for i, h in enumerate(hits, start=1):
-        where = f"{h.chunk.source}" + (f", page {h.chunk.page}" if h.chunk.page is not None else "")
+        c = h.chunk
+        where = c.source + place_suffix(c.page, c.locator, c.ocr)
         snippet = " ".join(h.chunk.text.split())
         print(f"{i}. {h.score:.3f}  {where}\n   {snippet[:300]}{'…' if len(snippet) > 300 else ''}")
     return 0 if hits else 3
@@ -227,10 +225,11 @@ def cmd_sources(args: argparse.Namespace, settings: dict[str, Any]) -> int:
     with _open(settings) as rag:
         records = rag.sources()
     if args.json:
-        emit_json({"sources": [r.__dict__ for r in records]})
+        emit_json({"sources": [source_json(r) for r in records]})
         return 0
     for r in records:
-        detail = f"{r.pages} pages, {r.chunks} chunks" if r.status == "indexed" else f"{r.reason}: {r.message}"
+        units = source_json(r)["units"]
+        detail = f"{r.pages} {units}, {r.chunks} chunks" if r.status == "indexed" else f"{r.reason}: {r.message}"
         print(f"{r.status:<8} {r.path}  ({detail})")
     print(f"{sum(r.status == 'indexed' for r in records)} indexed, {sum(r.status != 'indexed' for r in records)} failed")
     return 0

@@ -33,7 +33,8 @@ __all__ = ["RagQueryEngine", "RagRetriever", "hit_node"]
 def hit_node(hit: Hit, **extra: Any) -> NodeWithScore:
     """A retrieved chunk as a LlamaIndex node, its place in the file in the metadata."""
     c = hit.chunk
-    metadata = {"file": c.source, "page": c.page, "chunk_id": c.id, "start": c.start, "end": c.end, **extra}
+    metadata = {"file": c.source, "page": c.page, "locator": c.locator, "section": c.section, "ocr": c.ocr,
+                "chunk_id": c.id, "start": c.start, "end": c.end, **extra}
     node = TextNode(id_=c.id, text=c.text, metadata=metadata,
                     excluded_llm_metadata_keys=["chunk_id", "start", "end"],
                     excluded_embed_metadata_keys=["chunk_id", "start", "end"])

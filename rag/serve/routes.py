@@ -11,26 +11,19 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
-from indexes import Hit
 from ingest import IngestReport
 from rag.engine import RAG
+from rag.records import hit_json, source_json
 from rag.serve.answers import AnswerQueue
 from rag.serve.guard import UPLOAD_PATH
 from rag.serve.paths import allowed_path, indexed_file, save_upload
 from rag.serve.schemas import IngestRequest, SearchRequest
 from rag.serve.settings import ServeSettings
 
-__all__ = ["hit_json", "rag_router"]
+__all__ = ["rag_router"]
 
 _MEDIA = {".pdf": "application/pdf", ".html": "text/html", ".htm": "text/html", ".md": "text/markdown",
           ".txt": "text/plain"}
-
-
-def hit_json(rank: int, hit: Hit) -> dict[str, Any]:
-    """A search hit as ``rag search --json`` prints it."""
-    c = hit.chunk
-    return {"rank": rank, "file": c.source, "page": c.page, "chunk_id": c.id, "score": round(hit.score, 4),
-            "start": c.start, "end": c.end, "text": c.text}
 
 
 def rag_router(rag: RAG, queue: AnswerQueue, settings: ServeSettings, upload_dir: Path) -> APIRouter:
@@ -69,7 +62,7 @@ def rag_router(rag: RAG, queue: AnswerQueue, settings: ServeSettings, upload_dir
         """Every file the index knows, with status (indexed, failed) and the reason for a failure."""
         records = rag.sources()
         indexed = sum(r.status == "indexed" for r in records)
-        return {"sources": [r.__dict__ for r in records],
+        return {"sources": [source_json(r) for r in records],
                 "totals": {"indexed": indexed, "failed": len(records) - indexed}}
 
     @router.post("/v1/ingest", tags=["rag"])

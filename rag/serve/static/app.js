@@ -35,7 +35,8 @@ function baseName(path) { return path.split(/[\\/]/).pop(); }
 
 function fileLink(citation) {
   const url = `/v1/file?path=${encodeURIComponent(citation.file)}` + (citation.page ? `#page=${citation.page}` : "");
-  const label = citation.page ? `${baseName(citation.file)}, page ${citation.page}` : baseName(citation.file);
+  const where = citation.page ? `, page ${citation.page}` : citation.locator ? `, ${citation.locator}` : "";
+  const label = baseName(citation.file) + where + (citation.ocr && where ? ", OCR" : "");
   const link = el("a", label, "page-link");
   link.href = url;
   link.target = "_blank";
@@ -157,7 +158,7 @@ async function refreshSources() {
     body.replaceChildren();
     for (const s of sources.sources) {
       const row = el("tr");
-      row.append(el("td", s.path), el("td", s.status, s.status), el("td", String(s.pages)), el("td", String(s.chunks)),
+      row.append(el("td", s.path), el("td", s.status, s.status), el("td", `${s.pages} ${s.units || "pages"}`), el("td", String(s.chunks)),
                  el("td", s.reason ? `${s.reason}: ${s.message || ""}` : ""));
       body.append(row);
     }

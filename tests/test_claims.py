@@ -192,7 +192,7 @@ def test_claims_read_as_a_capable_model_writes_them(reply: str, expected: list[s
 def test_a_table_row_in_a_reply_is_checked_against_the_source_table_row() -> None:
     source = "| Cover | Limit |\n|---|---|\n| Buildings | £350,000 |\n| Contents | £60,000 |"
     reply = "| Cover | Limit |\n|---|---|\n| Buildings | 350,000 pounds sterling |\n| Contents | £60k |"
-    assert _labels(reply, source) == ["supported", "unsupported"]  # "60k" is not read as 60,000
+    assert _labels(reply, source) == ["supported", "supported"]  # "£60k" is £60,000
     assert _labels("| Cover | Limit |\n|---|---|\n| Contents | £350,000 |", source) == ["contradicted"]
 
 

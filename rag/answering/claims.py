@@ -35,6 +35,7 @@ from rag.text import MARKER, split_sentences, strip_markers
 __all__ = ["COVERAGE", "check_claims", "claim_pairs", "split_claims"]
 
 COVERAGE = 0.6  # share of a claim's words the evidence must hold
+TOPICAL = 0.34  # share of a claim's words a sentence must hold for its numbers to contradict the claim
 _META = re.compile(r"\b(?:sources?|documents?|context|provided|passages?|excerpts?|information)\b", re.I)
 _PREAMBLE = re.compile(r"^\s*(?:i\b|i'm\b|here\b|here's\b|sure\b|certainly\b|of course\b|hope\b|great question)", re.I)
 _DOC_NOUN = (r"(?:source|document|text|passage|guide|leaflet|report|sheet|summary|manual|policy|contract|lease|article"
@@ -116,7 +117,9 @@ def claim_pairs(reply: str) -> list[tuple[str, str]]:
 _PERSON_PRONOUN = re.compile(r"^(?:he|she)\b", re.I)
 _PERSON = re.compile(r"\b(?:(?:Dr|Prof|Mr|Mrs|Ms)\.?\s+)?[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")
 _CLOSING = re.compile(r"^\s*(?:let me know|feel free|(?:i )?hope (?:this|that|it) helps|if you (?:have|need)|"
-                      r"please (?:let|feel|note that you)|do you (?:want|need)|would you like|is there anything)", re.I)
+                      r"please (?:let|feel|note that you)|do you (?:want|need)|would you like|is there anything|"
+                      r"you (?:may|might) (?:want|wish) to|you (?:may|might|could) consider|i (?:would )?(?:recommend|suggest)|"
+                      r"it (?:may|might|would) be (?:worth|a good idea|wise))", re.I)
 
 
 _PREAMBLE_LEAD = re.compile(r"^\s*(?:sure|certainly|of course|okay|ok)\b[!.,]*\s*|^\s*here(?:'s| is| are)\s+", re.I)
@@ -148,6 +151,8 @@ def _is_aside(clause: str) -> bool:
 
 def _label(claim: str, evidence: str, context: str) -> str:
     slots = slot_conflict(claim, evidence, context)
+    if slots is True and coverage(claim, evidence) < TOPICAL:
+        slots = None  # another number in a sentence about something else says nothing against the claim
     if slots is True or negation_conflict(claim, evidence):
         return "contradicted"
     # Numbers and dates found in place anchor a claim: fewer of its other words need be in the evidence.

@@ -162,8 +162,9 @@ def stream(text: str) -> tuple[list[str], list[_Slot]]:
 
 def _owners(tokens: Sequence[str], places: Sequence[int], *, shared_head: bool) -> dict[str, set[int]]:
     """Each content word and the slot(s), by index into ``places``, it belongs to: the nearest one in
-    its clause (none if its clause holds none), counting content words only; a tie goes to the slot
-    after it ("ends on 28 February"), the word right after a number to that number ("8 tablets").
+    its clause (none if its clause holds none), counting content words only; a tie goes to the number
+    after it ("ends on 28 February") or the name before it (its subject: "Marcus Boateng was elected"),
+    the word right after a number to that number ("8 tablets").
     With ``shared_head``, the words before the first of several slots are the sentence's common
     subject and belong to none."""
     owners: dict[str, set[int]] = {}
@@ -186,7 +187,8 @@ def _owners(tokens: Sequence[str], places: Sequence[int], *, shared_head: bool) 
         near = [k for k, p in enumerate(places) if clauses[p] == clauses[i]]
         if not near:
             continue  # a clause without a number or name says nothing about which one a word goes with
-        nearest = min(near, key=lambda k: (abs(ranks[places[k]] - ranks[i]), places[k] < i))
+        nearest = min(near, key=lambda k: (abs(ranks[places[k]] - ranks[i]),
+                                           (places[k] < i) == tokens[places[k]][:1].isdigit()))
         owners.setdefault(_stem(token), set()).add(nearest)
     return owners
 
@@ -197,6 +199,7 @@ def slot_conflict(claim: str, evidence: str, context: str) -> bool | None:
     claim_tokens, claim_slots = stream(claim)
     tokens, slots = stream(evidence)
     arithmetic = bool(ARITHMETIC.search(strip_markers(claim)))
+    claimed = {s.value for s in claim_slots}
     if len(claim_slots) == 1:  # one number or name: the whole claim is about it, every clause
         mine_of = {_stem(t): {0} for t in claim_tokens if _is_content(t)}
     else:
@@ -204,7 +207,8 @@ def slot_conflict(claim: str, evidence: str, context: str) -> bool | None:
     absent = False
     for k, slot in enumerate(claim_slots):
         same = [s for s in slots if s.value == slot.value]
-        kin = [s for s in slots if s.kind == slot.kind]
+        kin = [s for s in slots if s.kind == slot.kind
+               and (s.kind != "NAME" or " " in s.value or s.value in claimed)]  # "Treasurer": a role, not a rival
         dimension = _dimension(slot.kind)
         if same and dimension and all(_dimension(s.kind) == dimension and s.kind != slot.kind for s in same):
             return True  # the same number in another unit of the same quantity

@@ -22,22 +22,22 @@ _SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000}
 _NUMBER_WORD = "|".join([*_SMALL, *_TENS, *_SCALES])
 # "twenty-four", "three hundred and fifty", "two thousand": one run of number words, read as one number.
 _NUMBER_RUN = re.compile(rf"\b(?:a\s+)?(?:{_NUMBER_WORD})(?:(?:\s+and\s+|[\s-]+)(?:{_NUMBER_WORD}))*\b")
-_SCALED = re.compile(r"\b(\d+(?:\.\d+)?)\s*(million|billion|thousand|bn)\b")
+_SCALED = re.compile(r"\b(\d+(?:\.\d+)?)\s*(million|billion|thousand|bn|k)\b")
 _HALF = re.compile(r"\b(\d+) and a half\b|\b(\d+)(?:\.\d+)? ?½")
 UNITS = [(r"kilograms?|kgs", "kg"), (r"kilomet(?:re|er)s?", "km"), (r"percent|per cent|%", " percent"),
          (r"euros?|eur|€", "euro"), (r"dollars?|usd|\$", "dollar"),
-         (r"£|gbp|pounds? sterling", "gbp"), (r"microlit(?:re|er)s?|µl|ul", "µl"), (r"millilit(?:re|er)s?|ml", "ml"),
+         (r"£|gbp|pounds? sterling|pounds?", "gbp"), (r"microlit(?:re|er)s?|µl|ul", "µl"), (r"millilit(?:re|er)s?|ml", "ml"),
          (r"lit(?:re|er)s?", "litre"), (r"hrs?|hours?", "hour"),
          (r"months?", "month"), (r"years?", "year"), (r"employees|staff|people|persons", "people"),
          (r"milligrams?", "mg"), (r"grams?", "g"), (r"°\s*c\b|degrees?\s+celsius|celsius", "celsius"),
          (r"°\s*f\b|degrees?\s+fahrenheit|fahrenheit", "fahrenheit"), (r"miles?", "mile"), (r"minutes?|mins?", "minute"),
          (r"days?", "day"), (r"weeks?", "week"), (r"gigabytes?|gb", "gb"), (r"megabytes?|mb", "mb"),
-         (r"terabytes?|tb", "tb"), (r"pounds?|lbs?", "pound")]
+         (r"terabytes?|tb", "tb"), (r"lbs?", "lb")]
 UNIT_WORDS = frozenset(unit.strip() for _, unit in UNITS)
 # Units of one quantity: the same number in another of them is another fact ("90 miles" is not "90 km").
 DIMENSIONS = {unit: dim for dim, units in {
     "length": ("km", "mile", "metre", "meter", "cm", "mm", "feet", "foot", "inch"),
-    "temperature": ("celsius", "fahrenheit", "kelvin"), "mass": ("kg", "mg", "pound", "tonne", "ton"),
+    "temperature": ("celsius", "fahrenheit", "kelvin"), "mass": ("kg", "mg", "lb", "tonne", "ton"),
     "time": ("hour", "minute", "second", "day", "week", "month", "year"), "data": ("gb", "mb", "tb", "kb"),
     "money": ("euro", "dollar", "gbp"), "volume": ("µl", "ml", "litre"), "energy": ("wh", "kwh")}.items() for unit in units}
 
@@ -52,7 +52,7 @@ _HALF_OF = {"hour": "30 minutes", "day": "12 hours", "year": "6 months", "month"
 
 def _scaled(value: float, scale: str) -> str:
     """"48 million" -> "48000000", "1.5 bn" -> "1500000000"."""
-    return f"{round(value * {'thousand': 1e3, 'million': 1e6, 'billion': 1e9, 'bn': 1e9}[scale]):d}"
+    return f"{round(value * {'thousand': 1e3, 'k': 1e3, 'million': 1e6, 'billion': 1e9, 'bn': 1e9}[scale]):d}"
 
 
 def _number_value(match: re.Match[str]) -> str:
@@ -78,7 +78,8 @@ def _number_value(match: re.Match[str]) -> str:
 CONVERSIONS = (("minute", "hour", 60), ("hour", "day", 24), ("day", "week", 7), ("month", "year", 12),
                 ("g", "kg", 1000), ("mg", "g", 1000), ("ml", "litre", 1000), ("µl", "ml", 1000))
 ARITHMETIC = re.compile(r"\b(?:total|in all|altogether|combined|sum|comes? to|amounts? to|adds? up|equals?|i\.e|"
-                         r"works? out|that is|which is|makes?|per|each|times|multiplied|plus|minus)\b|[×*]", re.I)
+                         r"works? out|that is|which is|makes?|per|each|times|multiplied|plus|minus|split|divided|halves|equal|"
+                         r"rises? by|falls? by|increases? by|decreases? by|difference)\b|[×*÷/]", re.I)
 
 
 def _close(a: float, b: float) -> bool:
@@ -87,10 +88,32 @@ def _close(a: float, b: float) -> bool:
 
 
 
+# "8:25 am", "3:20 p.m.", "15:20": a time of day, one token "0825h" / "1520h".
+_TIME = re.compile(r"\b(\d{1,2}):(\d{2})(?:\s*([ap])\.?m\b\.?)?(?![\d:])|\b(\d{1,2})(?:\.(\d{2}))?\s*([ap])\.?m\b\.?")
+_ORDINALS = ("first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth "
+             "fifteenth sixteenth seventeenth eighteenth nineteenth twentieth").split()
+_ORDINAL_DAY = re.compile(rf"\b(?:the\s+)?({'|'.join(_ORDINALS)})\s+of\s+(january|february|march|april|may|june|july|"
+                          r"august|september|october|november|december)\b")
+
+
+def _clock(match: re.Match[str]) -> str:
+    hour = int(match.group(1) or match.group(4))
+    minute = int(match.group(2) or match.group(5) or 0)
+    half = match.group(3) or match.group(6)
+    if hour > 23 or minute > 59 or (half and not 1 <= hour <= 12):
+        return match.group(0)
+    if half:
+        hour = hour % 12 + (12 if half == "p" else 0)
+    return f" {hour:02d}{minute:02d}h "
+
+
 def normalise_quantities(text: str) -> str:
     """Lower-case ``text`` with its numbers as digits and its units in one spelling (dates are the caller's)."""
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
-    text = re.sub(r"([€$£]|\b(?:eur|usd|gbp)\b)\s*(\d+(?:\.\d+)?(?:\s*(?:million|billion|thousand|bn)\b)?)", r"\2 \1", text)
+    text = _TIME.sub(_clock, text)
+    text = re.sub(r"\b(\d{1,2})(?:st|nd|rd|th)\b", r"\1", text)
+    text = _ORDINAL_DAY.sub(lambda m: f"{_ORDINALS.index(m.group(1)) + 1} {m.group(2)}", text)
+    text = re.sub(r"([€$£]|\b(?:eur|usd|gbp)\b)\s*(\d+(?:\.\d+)?(?:\s*(?:million|billion|thousand|bn|k)\b)?)", r"\2 \1", text)
     text = _SCALED.sub(lambda m: _scaled(float(m.group(1)), m.group(2)), text)
     return text
 
@@ -121,9 +144,10 @@ def converted(value: float, unit: str, other: float, other_unit: str) -> bool:
 
 
 def computed(value: float, numbers: Iterable[float]) -> bool:
-    """Is ``value`` the sum, difference or product of two of ``numbers``?"""
+    """Is ``value`` the sum, difference, product or quotient of two of ``numbers``?"""
     pool = list(numbers)
     return any(_close(a * b, value) or _close(a + b, value) or _close(abs(a - b), value)
+               or (b and _close(a / b, value)) or (a and _close(b / a, value))
                for i, a in enumerate(pool) for b in pool[i + 1:])
 
 

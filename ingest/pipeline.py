@@ -60,6 +60,7 @@ class IngestOptions:
     chunker: ChunkerSettings = field(default_factory=ChunkerSettings)
     retry_failed: bool = False        # read again files that failed before, though unchanged (e.g. timeouts)
     follow_symlinks: bool = False     # read links that lead out of the folder being ingested
+    ocr: bool = True                  # OCR scanned PDF pages and images (ingest.ocr); off: refused as before
 
 
 def embedder_info(embedder: Embedder) -> EmbedderInfo:
@@ -236,7 +237,7 @@ def _process(writer: IndexWriter, work: Sequence[tuple[Candidate, str, SourceRec
              progress: Progress | None) -> list[FileResult]:
     results: list[FileResult] = []
     by_path = {cand.path: (cand, sha, old) for cand, sha, old in work}
-    jobs = [ReadJob(cand.path, password_for(cand.path, options.passwords), options.max_pages, options.max_bytes)
+    jobs = [ReadJob(cand.path, password_for(cand.path, options.passwords), options.max_pages, options.max_bytes, options.ocr)
             for cand, _sha, _old in work]
     buffer: list[_Pending] = []
     since_commit = 0

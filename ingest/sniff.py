@@ -7,14 +7,17 @@ Rules, in order (the content wins over the name):
    ``%PDF-`` anywhere in the first 1024 bytes of a ``.pdf`` (or unknown-type)
    file; a file named as text must start with ``%PDF-N``, so notes that merely
    mention ``%PDF-1.7`` stay text.
-2. A known binary signature (ZIP/DOCX, PNG, JPEG, GIF, ...) -> refused:
+2. A PNG, JPEG or TIFF signature in a file named as an image (``.png .jpg
+   .jpeg .tif .tiff``) -> ``image`` (read by OCR). Any other known binary
+   signature (ZIP/DOCX, GIF, an image under another name, ...) -> refused:
    ``wrong_type`` when the name claims a type we read (``report.pdf`` that is a
-   PNG), ``unsupported_type`` otherwise.
+   PNG), ``unsupported_type`` otherwise. A file named as an image that is not
+   one of those three is ``wrong_type``.
 3. An HTML start (``<!doctype html``, ``<html``, after an optional BOM,
    whitespace, XML declaration or comments) -> ``html``, unless the file is
    Markdown (Markdown may start with raw HTML and is read as text anyway).
 4. The extension: ``.txt .text .log .csv .rst`` -> ``text``, ``.md .markdown``
-   -> ``markdown``, ``.html .htm .xhtml`` -> ``html``.
+   -> ``markdown``, ``.html .htm .xhtml`` -> ``html``, image names -> ``image``.
 5. A ``.pdf`` with no PDF header: read as ``text`` when it is text, refused
    with ``wrong_type`` when it is some other binary.
 6. Any other extension -> ``unsupported_type``. We index only the listed types,
@@ -32,7 +35,7 @@ from ingest.decode import bom_encoding, looks_binary, wide_encoding
 
 __all__ = ["EXTENSIONS", "HEAD_BYTES", "KINDS", "sniff_kind"]
 
-KINDS = ("pdf", "text", "markdown", "html")
+KINDS = ("pdf", "text", "markdown", "html", "image")
 HEAD_BYTES = 4096
 EXTENSIONS: dict[str, str] = {
     ".pdf": "pdf",
@@ -46,7 +49,13 @@ EXTENSIONS: dict[str, str] = {
     ".html": "html",
     ".htm": "html",
     ".xhtml": "html",
+    ".png": "image",
+    ".jpg": "image",
+    ".jpeg": "image",
+    ".tif": "image",
+    ".tiff": "image",
 }
+_IMAGES = frozenset({"a PNG image", "a JPEG image", "a TIFF image"})  # the signatures the image reader opens
 
 # (signature, offset, human name). Checked after %PDF.
 _MAGIC: tuple[tuple[bytes, int, str], ...] = (
@@ -110,7 +119,7 @@ def _ascii_view(head: bytes) -> bytes:
 
 
 def sniff_kind(path: Path, head: bytes) -> str:
-    """Return the reader kind for ``path`` ("pdf", "text", "markdown" or "html").
+    """Return the reader kind for ``path`` ("pdf", "text", "markdown", "html" or "image").
 
     ``head`` is the start of the file (``HEAD_BYTES`` is plenty; an empty
     ``head`` routes by extension alone, and the reader then reports ``empty``).
@@ -125,6 +134,13 @@ def sniff_kind(path: Path, head: bytes) -> str:
     if _PDF_HEADER.match(head) or (claimed in (None, "pdf") and b"%PDF-" in head[:1024]):
         return "pdf"
     signature = _binary_signature(head)
+    if claimed == "image":
+        if signature in _IMAGES:
+            return "image"
+        raise ReadError(
+            f"{name} is {signature or 'not an image'}, not a {ext[1:].upper()} image: rename it or exclude it with --exclude",
+            code="wrong_type",
+        )
     if signature is not None:
         if claimed is not None:
             raise ReadError(
@@ -132,7 +148,8 @@ def sniff_kind(path: Path, head: bytes) -> str:
                 code="wrong_type",
             )
         raise ReadError(
-            f"{name} is {signature}, which is not supported: only PDF, text, Markdown and HTML are indexed",
+            f"{name} is {signature}, which is not supported: only PDF, text, Markdown, HTML and "
+            "images named .png, .jpg or .tiff are indexed",
             code="unsupported_type",
         )
     if claimed != "markdown" and _HTML_START.match(_ascii_view(head[:1024])):
@@ -147,7 +164,7 @@ def sniff_kind(path: Path, head: bytes) -> str:
     if claimed is None:
         raise ReadError(
             f"{name} has an unsupported type ({ext or 'no extension'}): "
-            "only .pdf, .txt, .md, .html (and similar) are indexed",
+            "only .pdf, .txt, .md, .html, .png, .jpg, .tiff (and similar) are indexed",
             code="unsupported_type",
         )
     return claimed

@@ -2,8 +2,8 @@
 
 Each frame is an 8-byte big-endian length and that many bytes of UTF-8 JSON, one
 object with a ``type``. Parent to worker: ``config`` (first), then ``job``s.
-Worker to parent: ``hello`` (first), then ``log`` records and ``outcome``s, one
-per job, in job order. JSON rather than pickle: nothing read from a pipe can
+Worker to parent: ``hello`` (first), then ``log`` records, ``progress`` (a page
+was OCR'd) and ``outcome``s, one per job, in job order. JSON rather than pickle: nothing read from a pipe can
 execute code, and lone surrogates in extracted text survive (``ensure_ascii``).
 """
 
@@ -60,23 +60,23 @@ def _read_exactly(stream: IO[bytes], size: int) -> bytes | None:
 
 def encode_job(seq: int, job: ReadJob) -> dict[str, Any]:
     return {"type": "job", "seq": seq, "path": str(job.path), "password": job.password,
-            "max_pages": job.max_pages, "max_bytes": job.max_bytes}
+            "max_pages": job.max_pages, "max_bytes": job.max_bytes, "ocr": job.ocr}
 
 
 def decode_job(message: dict[str, Any]) -> tuple[int, ReadJob]:
     return int(message["seq"]), ReadJob(Path(message["path"]), message.get("password"), message.get("max_pages"),
-                                        message.get("max_bytes"))
+                                        message.get("max_bytes"), bool(message.get("ocr", True)))
 
 
 def encode_outcome(seq: int, outcome: ReadOutcome) -> dict[str, Any]:
     doc = outcome.document
     document = None if doc is None else {"path": doc.path, "kind": doc.kind, "page_count": doc.page_count,
-                                         "pages": [[p.number, p.text] for p in doc.pages]}
+                                         "pages": [[p.number, p.text, p.locator, p.section, p.ocr] for p in doc.pages]}
     return {"type": "outcome", "seq": seq, "document": document, "reason": outcome.reason, "message": outcome.message}
 
 
 def decode_outcome(message: dict[str, Any], job: ReadJob) -> ReadOutcome:
     data = message.get("document")
     document = None if data is None else Document(
-        data["path"], data["kind"], tuple(Page(number, text) for number, text in data["pages"]), int(data["page_count"]))
+        data["path"], data["kind"], tuple(Page(*page) for page in data["pages"]), int(data["page_count"]))
     return ReadOutcome(job, document, message.get("reason"), message.get("message"))

@@ -103,7 +103,7 @@ def lines_in_reading_order(boxes: Sequence[Box]) -> list[str]:
     return [" ".join(b.text for b in segment) for segment in _xy_order(_segments(boxes), 0)]
 
 
-_JOIN_GAP = 1.5  # line heights: a wider gap between two boxes on one line separates columns or cells
+_JOIN_GAP = 0.8  # line heights: a wider gap between two boxes on one line separates columns or cells
 _MIN_CUT = 0.5   # line heights: a narrower empty band is not a column gutter
 
 

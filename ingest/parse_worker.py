@@ -25,7 +25,7 @@ import traceback
 from pathlib import Path
 from typing import IO, Any
 
-from ingest import ocr
+from ingest.ocr import on_page, set_threads
 from ingest.jobs import read_one, too_large
 from ingest.wire import PROTOCOL, decode_job, encode_outcome, read_frame, write_frame
 
@@ -109,10 +109,10 @@ def main() -> int:
         return 0
     _set_up_logging(send, dict(config.get("levels") or {}))
     _limit_memory(config.get("max_memory"))
-    ocr.set_threads(int(config.get("threads") or 1))
+    set_threads(int(config.get("threads") or 1))
     while (message := read_frame(source)) is not None:
         seq, job = decode_job(message)
-        ocr.on_page(lambda seq=seq: send({"type": "progress", "seq": seq}))  # each OCR'd page restarts the clock
+        on_page(lambda seq=seq: send({"type": "progress", "seq": seq}))  # each OCR'd page restarts the clock
         try:
             send(encode_outcome(seq, read_one(job)))
         except MemoryError:  # the text itself was too big to send under the cap

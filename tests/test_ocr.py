@@ -134,3 +134,23 @@ def test_scanned_pdf_is_indexed_and_found_by_search(tmp_path: Path) -> None:
     assert "non-text-searchable" in hits[0].chunk.text.lower()
     off = ingest_paths(tmp_path / "off", [scanned], HashEmbedder(), IngestOptions(workers=1, ocr=False))
     assert [(f.status, f.reason) for f in off.files] == [("failed", "no_text_layer")]
+
+
+@pytest.mark.slow
+def test_a_parser_worker_reports_each_ocr_page_so_its_clock_restarts(tmp_path: Path) -> None:
+    from ingest.jobs import ReadJob
+    from ingest.workers import _Worker
+
+    path = tmp_path / "scan.pdf"
+    _drawn(SENTENCE).save(path, "PDF", save_all=True, append_images=[_drawn(OTHER)], resolution=150)
+    worker = _Worker(None, {}, threads=1)
+    try:
+        sent = time.monotonic()
+        worker.send(0, ReadJob(path))
+        reply = worker.reply(timeout=300)
+        assert isinstance(reply, dict) and reply["document"]["page_count"] == 2
+        assert [page[4] for page in reply["document"]["pages"]] == [True, True]  # the ocr flag crossed the wire
+        assert worker._progress > sent  # a progress frame arrived: the time limit counts from the last page read
+    finally:
+        worker.stop(kill=False)
+

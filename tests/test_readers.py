@@ -109,7 +109,7 @@ SLOW_PDFS = {"huge_619_pages_2.9MB.pdf"}  # ~20 s of pypdf extraction
 OCR_PDFS = {"enc_empty_userpw_no_trailer_id.pdf", "image_only_ccitt_fax.pdf", "non_unicode_cmap_garbled_text.pdf",
             "scanned_no_text_layer.pdf", "scanned_ocr_test_no_text.pdf", "scanned_ocr_test_rotated_90.pdf",
             "paper_with_empty_pages.pdf"}  # page 3 is an image: "This page is intentionally left blank"
-# 100 scanned pages: minutes of OCR. Its verdict is checked with OCR off; tests/test_ocr.py OCRs one of its pages.
+# 100 scanned pages: minutes of OCR. Its verdict is checked with OCR off.
 OCR_TOO_SLOW = {"chinese_notes_mostly_images_nonembedded_cjk_fonts.pdf"}
 
 

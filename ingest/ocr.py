@@ -146,7 +146,7 @@ def _xy_order(segments: list[list[Box]], depth: int) -> list[list[Box]]:
     line = sorted(e[3] - e[1] for e in extents)[len(extents) // 2]
     x_gap, x_at = _widest_gap([(e[0], e[2]) for e in extents])
     y_gap, y_at = _widest_gap([(e[1], e[3]) for e in extents])
-    if x_gap >= max(y_gap, _MIN_CUT * line):
+    if x_gap >= _MIN_CUT * line:  # columns first: a gutter splits the page before any gap between lines
         first = [s for s, e in zip(segments, extents, strict=True) if e[2] <= x_at]
     elif y_gap > 0:
         first = [s for s, e in zip(segments, extents, strict=True) if e[3] <= y_at]

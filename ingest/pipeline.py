@@ -180,7 +180,8 @@ def _plan(lookup: Callable[[str], SourceRecord | None], candidates: Sequence[Can
     touched: list[SourceRecord] = []
     for cand in candidates:
         record = lookup(str(cand.path))
-        retry = record is not None and record.status == "failed" and (
+        # Skipped types are retried on request too: a newer reader (or OCR turned on) may read them now.
+        retry = record is not None and (record.status == "failed" or record.reason in SKIP_REASONS) and (
             options.retry_failed or (record.reason in PASSWORD_REASONS and bool(options.passwords)))
         if record and not retry and record.size == cand.size and record.mtime_ns == cand.mtime_ns:
             unchanged.append(_unchanged(record))

@@ -154,3 +154,16 @@ def test_a_parser_worker_reports_each_ocr_page_so_its_clock_restarts(tmp_path: P
     finally:
         worker.stop(kill=False)
 
+
+
+@pytest.mark.slow
+def test_an_image_skipped_with_ocr_off_is_read_when_retried_with_ocr_on(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    _drawn(SENTENCE).save(docs / "receipt.jpg")
+    off = ingest_paths(tmp_path / "idx", [docs], HashEmbedder(), IngestOptions(ocr=False))
+    assert [(f.status, f.reason) for f in off.files] == [("skipped", "unsupported_type")]
+    unchanged = ingest_paths(tmp_path / "idx", [docs], HashEmbedder(), IngestOptions())
+    assert [f.status for f in unchanged.files] == ["skipped"]  # an unchanged file keeps its verdict
+    retried = ingest_paths(tmp_path / "idx", [docs], HashEmbedder(), IngestOptions(retry_failed=True))
+    assert [(f.status, f.reason) for f in retried.files] == [("added", None)]

@@ -15,6 +15,7 @@ seconds a page, so the time limit then applies to each page, not the whole file.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import signal
@@ -25,8 +26,8 @@ import traceback
 from pathlib import Path
 from typing import IO, Any
 
-from ingest.ocr import on_page, set_threads
 from ingest.jobs import read_one, too_large
+from ingest.ocr import on_page, set_threads
 from ingest.wire import PROTOCOL, decode_job, encode_outcome, read_frame, write_frame
 
 __all__ = ["main"]
@@ -112,7 +113,7 @@ def main() -> int:
     set_threads(int(config.get("threads") or 1))
     while (message := read_frame(source)) is not None:
         seq, job = decode_job(message)
-        on_page(lambda seq=seq: send({"type": "progress", "seq": seq}))  # each OCR'd page restarts the clock
+        on_page(functools.partial(send, {"type": "progress", "seq": seq}))  # each OCR'd page restarts the clock
         try:
             send(encode_outcome(seq, read_one(job)))
         except MemoryError:  # the text itself was too big to send under the cap

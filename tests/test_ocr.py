@@ -6,6 +6,7 @@ Each image holds a sentence drawn with Pillow in a large font; the test reads it
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -167,3 +168,16 @@ def test_an_image_skipped_with_ocr_off_is_read_when_retried_with_ocr_on(tmp_path
     assert [f.status for f in unchanged.files] == ["skipped"]  # an unchanged file keeps its verdict
     retried = ingest_paths(tmp_path / "idx", [docs], HashEmbedder(), IngestOptions(retry_failed=True))
     assert [(f.status, f.reason) for f in retried.files] == [("added", None)]
+
+
+def test_no_ocr_flag_and_setting_reach_the_reader(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from rag.cli import main
+    from rag.config import load_config
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    _drawn(SENTENCE).save(docs / "note.png")
+    main(["--embedder", "hash", "ingest", str(docs), "--index", str(tmp_path / "idx"), "--json", "--no-ocr"])
+    (result,) = json.loads(capsys.readouterr().out)["files"]
+    assert (result["status"], result["reason"]) == ("skipped", "unsupported_type")
+    assert load_config(env={"RAG_OCR": "0"}).ocr is False and load_config().ocr is True

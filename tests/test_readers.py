@@ -172,10 +172,13 @@ def test_password_protected_pdfs_with_known_content_match_the_reference() -> Non
     assert full_text(read_document(PDF_ADV / "enc_aes256_r6_user_foo_owner_bar.pdf", password="foo")) == reference
 
 
+@pytest.mark.slow
 def test_blank_pages_are_skipped_but_numbering_stays_physical() -> None:
     doc = read_document(need(PDF_ADV / "paper_with_empty_pages.pdf"))
     assert doc.page_count == 4
-    assert [page.number for page in doc.pages] == [1, 4]
+    assert [(page.number, page.ocr) for page in doc.pages] == [(1, False), (3, True), (4, False)]
+    assert "This page is intentionally left blank" in doc.pages[1].text  # an image of text, so OCR'd
+    assert [page.number for page in read_document(PDF_ADV / "paper_with_empty_pages.pdf", ocr=False).pages] == [1, 4]
 
 
 def test_rotated_pages_give_readable_words() -> None:
@@ -238,6 +241,7 @@ def test_attention_paper() -> None:
     assert "Scaled Dot-Product Attention" in full_text(doc)
 
 
+@pytest.mark.slow  # pages with mostly garbled text are OCR'd
 def test_garbled_lines_are_dropped_and_real_text_on_the_same_page_kept() -> None:
     doc = read_document(need(REAL / "paper_react_2210.03629.pdf"))
     page2 = next(page for page in doc.pages if page.number == 2)

@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 RENDER_DPI = 200
 MIN_SCORE = 0.5
-_MAX_SIDE = 4000  # RapidOCR shrinks larger images to this side before detection (its default, 2000, blurs small print)
+_MAX_SIDE = 2400  # RapidOCR shrinks larger images to this: an A4 page at RENDER_DPI fits (its default, 2000, would not)
 
 _engine: Any = None
 _threads = 1
@@ -187,7 +187,9 @@ def render_pdf_pages(data: bytes, indexes: Sequence[int], password: str | None =
         for index in indexes:
             page = document[index]
             try:
-                yield index, page.render(scale=dpi / 72).to_pil()
+                width, height = page.get_size()  # in points
+                scale = min(dpi / 72, _MAX_SIDE / max(width, height, 1.0))  # a poster: no pixels the engine would drop
+                yield index, page.render(scale=scale).to_pil()
             finally:
                 page.close()
     finally:

@@ -181,3 +181,15 @@ def test_no_ocr_flag_and_setting_reach_the_reader(tmp_path: Path, capsys: pytest
     (result,) = json.loads(capsys.readouterr().out)["files"]
     assert (result["status"], result["reason"]) == ("skipped", "unsupported_type")
     assert load_config(env={"RAG_OCR": "0"}).ocr is False and load_config().ocr is True
+
+
+@pytest.mark.slow
+def test_a_poster_sized_blank_page_is_rendered_within_bounds(tmp_path: Path) -> None:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=14_400, height=14_400)  # 200 inches square: 1.6 gigapixels at 200 dpi
+    path = tmp_path / "poster.pdf"
+    with path.open("wb") as handle:
+        writer.write(handle)
+    assert _refused(path).code == "no_text_layer"  # rendered smaller, OCR'd, nothing found: not a MemoryError

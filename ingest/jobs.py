@@ -20,6 +20,7 @@ class ReadJob:
     password: str | None = None
     max_pages: int | None = None
     max_bytes: int | None = None
+    ocr: bool = True
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,8 @@ class ReadOutcome:
 def read_one(job: ReadJob) -> ReadOutcome:
     """Read one file; every failure becomes an outcome with a reason code, never an exception."""
     try:
-        doc = read_document(job.path, password=job.password, max_pages=job.max_pages, max_bytes=job.max_bytes)
+        doc = read_document(job.path, password=job.password, max_pages=job.max_pages, max_bytes=job.max_bytes,
+                            ocr=job.ocr)
         return ReadOutcome(job, doc)
     except ReadError as exc:
         return ReadOutcome(job, None, exc.code, exc.message)

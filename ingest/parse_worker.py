@@ -8,11 +8,14 @@ on stdin and stdout; anything printed goes to stderr instead, so it cannot
 corrupt the stream. Log records go to the parent, which handles them with its
 own logging settings; the levels it sends mean nothing below them is even sent.
 An address-space cap makes a pathological file fail with MemoryError (reported
-``too_large``) instead of exhausting the machine.
+``too_large``) instead of exhausting the machine. OCR runs on the number of threads
+the parent gives it, and each page it reads sends a ``progress`` frame: OCR takes
+seconds a page, so the time limit then applies to each page, not the whole file.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import signal
@@ -24,6 +27,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ingest.jobs import read_one, too_large
+from ingest.ocr import on_page, set_threads
 from ingest.wire import PROTOCOL, decode_job, encode_outcome, read_frame, write_frame
 
 __all__ = ["main"]
@@ -106,8 +110,10 @@ def main() -> int:
         return 0
     _set_up_logging(send, dict(config.get("levels") or {}))
     _limit_memory(config.get("max_memory"))
+    set_threads(int(config.get("threads") or 1))
     while (message := read_frame(source)) is not None:
         seq, job = decode_job(message)
+        on_page(functools.partial(send, {"type": "progress", "seq": seq}))  # each OCR'd page restarts the clock
         try:
             send(encode_outcome(seq, read_one(job)))
         except MemoryError:  # the text itself was too big to send under the cap

@@ -60,6 +60,7 @@ class IngestOptions:
     chunker: ChunkerSettings = field(default_factory=ChunkerSettings)
     retry_failed: bool = False        # read again files that failed before, though unchanged (e.g. timeouts)
     follow_symlinks: bool = False     # read links that lead out of the folder being ingested
+    ocr: bool = True                  # OCR scanned PDF pages and images (ingest.ocr); off: refused as before
 
 
 def embedder_info(embedder: Embedder) -> EmbedderInfo:
@@ -179,7 +180,8 @@ def _plan(lookup: Callable[[str], SourceRecord | None], candidates: Sequence[Can
     touched: list[SourceRecord] = []
     for cand in candidates:
         record = lookup(str(cand.path))
-        retry = record is not None and record.status == "failed" and (
+        # Skipped types are retried on request too: a newer reader (or OCR turned on) may read them now.
+        retry = record is not None and (record.status == "failed" or record.reason in SKIP_REASONS) and (
             options.retry_failed or (record.reason in PASSWORD_REASONS and bool(options.passwords)))
         if record and not retry and record.size == cand.size and record.mtime_ns == cand.mtime_ns:
             unchanged.append(_unchanged(record))
@@ -236,7 +238,7 @@ def _process(writer: IndexWriter, work: Sequence[tuple[Candidate, str, SourceRec
              progress: Progress | None) -> list[FileResult]:
     results: list[FileResult] = []
     by_path = {cand.path: (cand, sha, old) for cand, sha, old in work}
-    jobs = [ReadJob(cand.path, password_for(cand.path, options.passwords), options.max_pages, options.max_bytes)
+    jobs = [ReadJob(cand.path, password_for(cand.path, options.passwords), options.max_pages, options.max_bytes, options.ocr)
             for cand, _sha, _old in work]
     buffer: list[_Pending] = []
     since_commit = 0

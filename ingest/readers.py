@@ -1,5 +1,5 @@
-"""Read one file into pages of text: PDF (pypdf), plain text, Markdown, HTML, and through
-``ingest.formats`` Word, PowerPoint, Excel, CSV, EPUB and e-mail.
+"""Read one file into pages of text: PDF (pypdf, OCR for scanned pages), images (OCR), plain text,
+Markdown, HTML, and through ``ingest.formats`` Word, PowerPoint, Excel, CSV, EPUB and e-mail.
 
 It never returns an empty ``Document``: a file without usable text raises
 ``ReadError`` with a stable reason code, so the ingester can report it and go on.
@@ -16,7 +16,9 @@ PDF policy, in brief:
   replacement characters, ``(cid:N)``) are dropped; when most of the text is
   such garbage the file is refused as ``low_quality_text``. Garbage made only
   of valid letters (a shifted font map) is not detectable this way.
-- text in render mode 3 (invisible, e.g. an OCR layer) is kept.
+- text in render mode 3 (invisible, e.g. an OCR layer) is kept;
+- pages with no text or mostly garbled text are OCR'd (``ingest.ocr``), only those, and marked
+  ``ocr``; the refusals above stand when OCR finds nothing (or is turned off).
 
 Over 300 lines on purpose until the Office and e-book readers arrive: the PDF and HTML readers share the page and
 reason-code contract defined here; then each format gets its own module.
@@ -51,7 +53,9 @@ log = logging.getLogger(__name__)
 class Page:
     """Text of one page, or of one unit of a file without pages.
 
-    ``number`` is the 1-based physical page of a PDF, else ``None``.
+    ``number`` is the 1-based physical page of a PDF (or frame of a TIFF), else ``None``;
+    ``locator`` and ``section`` say where the text is in formats without pages; ``ocr`` is true when
+    the text was recognised from the page's image rather than read from a text layer.
     """
 
     number: int | None
@@ -77,6 +81,7 @@ def read_document(
     password: str | None = None,
     max_pages: int | None = None,
     max_bytes: int | None = None,
+    ocr: bool = True,
 ) -> Document:
     """Read ``path`` into a ``Document`` of non-blank pages.
 
@@ -85,12 +90,15 @@ def read_document(
     ``password`` opens an encrypted PDF (the empty password is tried first) or a
     password-protected Office file (``ingest.office.decrypt_office``).
     ``max_pages`` / ``max_bytes`` refuse bigger files with code ``too_large``.
+    With ``ocr`` (the default), PDF pages without a usable text layer and image files are read
+    by OCR (``ingest.ocr``); without it they are refused as before (``no_text_layer``,
+    ``unsupported_type``).
 
     Raises ``ReadError`` with one of the codes: ``not_found``, ``unreadable``,
     ``unsupported_type``, ``wrong_type``, ``too_large``, ``empty``,
     ``decode_error``, ``parse_error``, ``encrypted_password_required``,
     ``wrong_password``, ``unsupported_encryption``, ``no_text_layer``,
-    ``low_quality_text``.
+    ``low_quality_text``, ``no_text_found`` (an image where OCR finds no text).
     """
     path = Path(path)
     name = path.name
@@ -115,7 +123,9 @@ def read_document(
     if not data:
         raise ReadError(f"{name} is empty (0 bytes): nothing to index", code="empty")
     if kind == "pdf":
-        pages, page_count = _read_pdf(data, name, password, max_pages)
+        pages, page_count = _read_pdf(data, name, password, max_pages, ocr)
+    elif kind == "image":
+        pages, page_count = _read_image(data, name, max_pages, ocr)
     elif kind in FORMAT_KINDS:
         pages = tuple(Page(None, u.text, u.locator, u.section) for u in _read_units(kind, data, name, max_pages))
         if not pages:
@@ -153,13 +163,15 @@ def _read_units(kind: str, data: bytes, name: str, max_pages: int | None) -> lis
 # --------------------------------------------------------------------------- PDF
 
 
-def _read_pdf(data: bytes, name: str, password: str | None, max_pages: int | None) -> tuple[tuple[Page, ...], int]:
-    """Pages of a PDF with text, and its physical page count."""
+def _read_pdf(data: bytes, name: str, password: str | None, max_pages: int | None,
+              ocr: bool = True) -> tuple[tuple[Page, ...], int]:
+    """Pages of a PDF with text, and its physical page count. With ``ocr``, pages with no text or
+    mostly garbled text are OCR'd (only those)."""
     from pypdf import PdfReader  # imported here: only PDF reading needs it
 
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
-        _unlock(reader, name, password)
+        opened_with = _unlock(reader, name, password)
         declared = _declared_page_count(reader)
         if max_pages is not None and declared is not None and declared > max_pages:
             raise _too_many_pages(name, declared, max_pages)
@@ -171,8 +183,9 @@ def _read_pdf(data: bytes, name: str, password: str | None, max_pages: int | Non
     if max_pages is not None and page_count > max_pages:
         raise _too_many_pages(name, page_count, max_pages)
 
-    pages: list[Page] = []
-    failed = extracted = kept = 0
+    pages: dict[int, Page] = {}
+    counts: dict[int, tuple[int, int]] = {}  # page index -> (visible characters, of which not garbled)
+    failed = 0
     for index in range(page_count):
         try:
             raw = reader.pages[index].extract_text() or ""
@@ -181,38 +194,76 @@ def _read_pdf(data: bytes, name: str, password: str | None, max_pages: int | Non
             log.warning("%s: skipped page %d (%s)", name, index + 1, _summary(exc))
             continue
         text, total, good = clean_pdf_text(raw)
-        extracted += total
-        kept += good
+        counts[index] = (total, good)
         if text:
-            pages.append(Page(index + 1, text))
+            pages[index] = Page(index + 1, text)
     if failed == page_count:
         raise ReadError(f"{name}: no page could be parsed: repair or re-export it", code="parse_error")
+    unusable = [i for i, (total, good) in counts.items() if total == 0 or good < total * _MIN_GOOD_SHARE]
+    if ocr and unusable:
+        for index, text in _ocr_pdf(data, name, unusable, opened_with):
+            pages[index] = Page(index + 1, text, ocr=True)
+            counts[index] = (len(text), len(text))
+    extracted = sum(total for total, _ in counts.values())
+    kept = sum(good for _, good in counts.values())
     if extracted == 0:
-        raise ReadError(f"{name} has no extractable text (scanned?): run OCR on it first", code="no_text_layer")
+        advice = "OCR found no text on it either" if ocr else "turn OCR on (ocr = true) to read it"
+        raise ReadError(f"{name} has no extractable text (scanned?): {advice}", code="no_text_layer")
     if kept < extracted * _MIN_GOOD_SHARE or not pages:
         raise ReadError(
             f"{name} gives mostly garbled text (broken fonts): OCR or re-export it", code="low_quality_text"
         )
     if kept < extracted:
         log.info("%s: dropped %d garbled characters", name, extracted - kept)
-    return tuple(pages), page_count
+    return tuple(pages[i] for i in sorted(pages)), page_count
 
 
-def _unlock(reader: PdfReader, name: str, password: str | None) -> None:
-    """Decrypt ``reader`` with the empty password, then ``password``, or raise."""
+def _ocr_pdf(data: bytes, name: str, indexes: list[int], password: str | None) -> list[tuple[int, str]]:
+    """OCR'd text of the pages at ``indexes`` that have any; a renderer failure is logged, not raised."""
+    from ingest.ocr import ocr_pdf_pages
+
+    found: list[tuple[int, str]] = []
+    try:
+        for index, text in ocr_pdf_pages(data, indexes, password):
+            if text:
+                found.append((index, text))
+    except MemoryError:
+        raise
+    except Exception as exc:  # pdfium may refuse a file pypdf repaired: keep the text layer's verdict
+        log.warning("%s: OCR stopped (%s)", name, _summary(exc))
+    log.info("%s: OCR read %d of %d page(s) without a usable text layer", name, len(found), len(indexes))
+    return found
+
+
+def _read_image(data: bytes, name: str, max_pages: int | None, ocr: bool) -> tuple[tuple[Page, ...], int]:
+    """OCR'd pages of an image file: one page, or one per frame of a multi-page TIFF."""
+    if not ocr:
+        raise ReadError(f"{name} is an image, read only with OCR, which is turned off (ocr = false)",
+                        code="unsupported_type")
+    from ingest.images import read_image_text
+
+    texts, numbered = read_image_text(data, name, max_pages)
+    pages = tuple(Page(i if numbered else None, text, ocr=True) for i, text in enumerate(texts, 1) if text)
+    if not pages:
+        raise ReadError(f"{name}: OCR found no text in this image", code="no_text_found")
+    return pages, len(texts)
+
+
+def _unlock(reader: PdfReader, name: str, password: str | None) -> str | None:
+    """Decrypt ``reader`` with the empty password, then ``password``, or raise; returns the one that worked."""
     from pypdf import PasswordType
     from pypdf.errors import DependencyError
 
     if not reader.is_encrypted:
-        return
+        return None
     try:
         if reader.decrypt("") != PasswordType.NOT_DECRYPTED:
-            return
+            return ""
         if password is None:
             msg = f"{name} is encrypted: add its password to a --password-file"
             raise ReadError(msg, code="encrypted_password_required")
         if reader.decrypt(password) != PasswordType.NOT_DECRYPTED:
-            return
+            return password
     except (DependencyError, NotImplementedError) as exc:
         msg = f"{name} uses an encryption this installation cannot open ({_summary(exc)})"
         raise ReadError(msg, code="unsupported_encryption") from None

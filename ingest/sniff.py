@@ -16,7 +16,10 @@ Rules, in order (the content wins over the name):
    (a truncated download) goes to the claimed reader, which reports it damaged.
    An OLE2 compound file named as one of them that holds an ``EncryptionInfo``
    stream is a password-protected Office file: ``encrypted_password_required``.
-3. A known binary signature (ZIP/DOCX, PNG, JPEG, GIF, ...) -> refused:
+3. A PNG, JPEG or TIFF signature in a file named as an image (``.png .jpg
+   .jpeg .tif .tiff``) -> ``image`` (read by OCR); a file named as an image
+   that is not one of those three is ``wrong_type``. Any other known binary
+   signature (ZIP, GIF, an image under another name, ...) -> refused:
    ``wrong_type`` when the name claims a type we read (``report.pdf`` that is a
    PNG, or a Word file), ``unsupported_type`` otherwise.
 4. An HTML start (``<!doctype html``, ``<html``, after an optional BOM,
@@ -24,7 +27,7 @@ Rules, in order (the content wins over the name):
    Markdown (Markdown may start with raw HTML and is read as text anyway).
 5. The extension: ``.txt .text .log .rst`` -> ``text``, ``.md .markdown``
    -> ``markdown``, ``.html .htm .xhtml`` -> ``html``, ``.csv`` -> ``csv``,
-   ``.eml`` -> ``eml``, ``.mbox`` -> ``mbox``.
+   ``.eml`` -> ``eml``, ``.mbox`` -> ``mbox``, image names -> ``image``.
 6. A ``.pdf`` with no PDF header: read as ``text`` when it is text, refused
    with ``wrong_type`` when it is some other binary.
 7. Any other extension -> ``unsupported_type``. We index only the listed types,
@@ -44,7 +47,7 @@ from ingest.decode import bom_encoding, looks_binary, wide_encoding
 
 __all__ = ["EXTENSIONS", "HEAD_BYTES", "KINDS", "ZIP_KINDS", "sniff_kind", "zip_kind"]
 
-KINDS = ("pdf", "text", "markdown", "html", "docx", "pptx", "xlsx", "csv", "epub", "eml", "mbox")
+KINDS = ("pdf", "text", "markdown", "html", "docx", "pptx", "xlsx", "csv", "epub", "eml", "mbox", "image")
 ZIP_KINDS = frozenset({"docx", "pptx", "xlsx", "epub"})
 HEAD_BYTES = 4096
 EXTENSIONS: dict[str, str] = {
@@ -65,7 +68,13 @@ EXTENSIONS: dict[str, str] = {
     ".epub": "epub",
     ".eml": "eml",
     ".mbox": "mbox",
+    ".png": "image",
+    ".jpg": "image",
+    ".jpeg": "image",
+    ".tif": "image",
+    ".tiff": "image",
 }
+_IMAGES = frozenset({"a PNG image", "a JPEG image", "a TIFF image"})  # the signatures the image reader opens
 _OOXML_PARTS = (("word/", "docx"), ("ppt/", "pptx"), ("xl/", "xlsx"))
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTION_INFO = "EncryptionInfo".encode("utf-16-le")  # the stream an encrypted OOXML file keeps in its OLE2 wrapper
@@ -176,6 +185,13 @@ def sniff_kind(path: Path, head: bytes, data: bytes | None = None) -> str:
     if signature is not None and head.startswith(b"PK\x03\x04") and data is not None:
         inside = zip_kind(data)
         signature = f"a {inside.upper()} file" if inside else signature
+    if claimed == "image":
+        if signature in _IMAGES:
+            return "image"
+        raise ReadError(
+            f"{name} is {signature or 'not an image'}, not a {ext[1:].upper()} image: rename it or exclude it with --exclude",
+            code="wrong_type",
+        )
     if signature is not None:
         if claimed is not None:
             raise ReadError(
@@ -198,7 +214,8 @@ def sniff_kind(path: Path, head: bytes, data: bytes | None = None) -> str:
     if claimed is None:
         raise ReadError(
             f"{name} has an unsupported type ({ext or 'no extension'}): "
-            "only .pdf, .txt, .md, .html, .docx, .pptx, .xlsx, .csv, .epub, .eml, .mbox (and similar) are indexed",
+            "only .pdf, .txt, .md, .html, .docx, .pptx, .xlsx, .csv, .epub, .eml, .mbox, .png, .jpg, .tiff (and similar)"
+            " are indexed",
             code="unsupported_type",
         )
     return claimed

@@ -2,8 +2,8 @@
 
 Each frame is an 8-byte big-endian length and that many bytes of UTF-8 JSON, one
 object with a ``type``. Parent to worker: ``config`` (first), then ``job``s.
-Worker to parent: ``hello`` (first), then ``log`` records and ``outcome``s, one
-per job, in job order. JSON rather than pickle: nothing read from a pipe can
+Worker to parent: ``hello`` (first), then ``log`` records, ``progress`` (a page
+was OCR'd) and ``outcome``s, one per job, in job order. JSON rather than pickle: nothing read from a pipe can
 execute code, and lone surrogates in extracted text survive (``ensure_ascii``).
 """
 
@@ -60,12 +60,12 @@ def _read_exactly(stream: IO[bytes], size: int) -> bytes | None:
 
 def encode_job(seq: int, job: ReadJob) -> dict[str, Any]:
     return {"type": "job", "seq": seq, "path": str(job.path), "password": job.password,
-            "max_pages": job.max_pages, "max_bytes": job.max_bytes}
+            "max_pages": job.max_pages, "max_bytes": job.max_bytes, "ocr": job.ocr}
 
 
 def decode_job(message: dict[str, Any]) -> tuple[int, ReadJob]:
     return int(message["seq"]), ReadJob(Path(message["path"]), message.get("password"), message.get("max_pages"),
-                                        message.get("max_bytes"))
+                                        message.get("max_bytes"), bool(message.get("ocr", True)))
 
 
 def encode_outcome(seq: int, outcome: ReadOutcome) -> dict[str, Any]:

@@ -5,6 +5,7 @@ process chunks and embeds, so both cores work; up to ``ahead`` jobs are queued
 in a worker so it never waits for the parent. Every batch, even of one file,
 goes through a worker: a file that hangs its worker past the time limit is
 reported as ``timeout``, one that dies (killed, crashed) as ``parse_error``;
+the clock restarts at each page a worker OCRs, so a long scan is limited per page;
 the worker is killed and a fresh one continues with the rest of the batch.
 
 Workers are fresh interpreters running ``ingest.parse_worker`` (not
@@ -28,6 +29,7 @@ from typing import IO, Any
 
 from indexes.errors import ConfigError
 from ingest.jobs import ReadJob, ReadOutcome, read_one
+from ingest.ocr import default_threads
 from ingest.wire import PROTOCOL, decode_outcome, encode_job, read_frame, write_frame
 
 __all__ = ["ReadJob", "ReadOutcome", "read_all"]
@@ -67,17 +69,18 @@ def _relay(message: Message, pid: int) -> None:
 class _Worker:
     """One parser process, the jobs sent to it (in order) and a thread collecting its replies."""
 
-    def __init__(self, max_memory: int | None, levels: dict[str, int]) -> None:
+    def __init__(self, max_memory: int | None, levels: dict[str, int], threads: int = 1) -> None:
         self.proc = subprocess.Popen([sys.executable, "-P", "-m", "ingest.parse_worker"], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, env=_child_env())
         self._stdin: IO[bytes] = self.proc.stdin  # type: ignore[assignment]
         self.pending: deque[tuple[int, ReadJob, float]] = deque()  # (seq, job, when sent)
         self._replies: queue.Queue[tuple[float, Message | None]] = queue.Queue()
         self._last_reply = time.monotonic()  # when it finished the previous job, i.e. started the next
+        self._progress = 0.0  # when it last said it OCR'd a page
         self._greeted = False
         self._thread = threading.Thread(target=self._collect, name=f"parser-worker-{self.proc.pid}", daemon=True)
         self._thread.start()
-        self._write({"type": "config", "max_memory": max_memory, "levels": levels})
+        self._write({"type": "config", "max_memory": max_memory, "levels": levels, "threads": threads})
 
     def _collect(self) -> None:
         stdout: IO[bytes] = self.proc.stdout  # type: ignore[assignment]
@@ -85,6 +88,8 @@ class _Worker:
             while (message := read_frame(stdout)) is not None:
                 if message["type"] == "log":
                     _relay(message, self.proc.pid)
+                elif message["type"] == "progress":
+                    self._progress = time.monotonic()  # the clock restarts at each OCR'd page
                 else:
                     self._replies.put((time.monotonic(), message))
         except (OSError, ValueError, EOFError) as exc:  # a torn or malformed frame: it died mid-reply
@@ -107,10 +112,12 @@ class _Worker:
         """The outcome frame of the oldest pending job, or ``"timeout"`` / ``"died"``."""
         seq, _job, sent = self.pending[0]
         while True:
-            started = max(sent, self._last_reply)
+            started = max(sent, self._last_reply, self._progress)
             try:
                 arrived, message = self._replies.get(timeout=max(0.0, started + timeout - time.monotonic()))
             except queue.Empty:
+                if max(sent, self._last_reply, self._progress) + timeout > time.monotonic():
+                    continue  # a page was OCR'd meanwhile: the clock restarted
                 return "timeout"
             if message is None:
                 if not self._greeted:
@@ -163,6 +170,7 @@ def read_all(jobs: Sequence[ReadJob], *, workers: int = 1, timeout: float = 120.
             yield read_one(job)
         return
     levels = _log_levels()
+    threads = max(1, default_threads() // workers)  # OCR threads: the cores shared among the workers
     pool: list[_Worker] = []
     order: deque[tuple[_Worker, int]] = deque()  # every job sent and not yet yielded, in job order
     position = 0
@@ -171,7 +179,7 @@ def read_all(jobs: Sequence[ReadJob], *, workers: int = 1, timeout: float = 120.
         while position < len(jobs) or order:
             while position < len(jobs) and len(order) < max(ahead, workers):
                 if len(pool) < workers:
-                    pool.append(_Worker(max_memory, levels))
+                    pool.append(_Worker(max_memory, levels, threads))
                 worker = min(pool, key=lambda w: len(w.pending))
                 worker.send(position, jobs[position])
                 order.append((worker, position))
@@ -183,7 +191,7 @@ def read_all(jobs: Sequence[ReadJob], *, workers: int = 1, timeout: float = 120.
                 continue
             worker.pending.popleft()
             yield _failure(jobs[seq], reply, timeout, worker)
-            fresh = _replace(worker, pool, max_memory, levels)
+            fresh = _replace(worker, pool, max_memory, levels, threads)
             order = deque((fresh if w is worker else w, s) for w, s in order)
         clean = True
     finally:
@@ -202,9 +210,10 @@ def _failure(job: ReadJob, reply: str, timeout: float, worker: _Worker) -> ReadO
                        f"{job.path.name} crashed its reader (exit code {worker.proc.returncode})")
 
 
-def _replace(worker: _Worker, pool: list[_Worker], max_memory: int | None, levels: dict[str, int]) -> _Worker:
+def _replace(worker: _Worker, pool: list[_Worker], max_memory: int | None, levels: dict[str, int],
+             threads: int) -> _Worker:
     """A fresh worker in ``worker``'s place, sent the jobs it had not finished."""
-    fresh = _Worker(max_memory, levels)
+    fresh = _Worker(max_memory, levels, threads)
     pool[pool.index(worker)] = fresh
     for seq, job, _sent in worker.pending:
         fresh.send(seq, job)

@@ -59,6 +59,7 @@ class Config:
     workers: int = 1                  # parser processes (0 = parse in-process, no time or memory limit)
     retry_failed: bool = False        # read again files that failed before though unchanged (timeouts ...)
     follow_symlinks: bool = False     # read links that lead out of the folder being ingested
+    ocr: bool = True                  # read scanned PDF pages and images (.png .jpg .tiff) with OCR
     password_file: str | None = None  # TOML mapping file globs to PDF passwords
     mode: str = "hybrid"              # retrieval: dense, bm25 or hybrid
     fusion: str = "score"             # hybrid: score (normalised scores) or rrf (reciprocal ranks)

@@ -166,7 +166,7 @@ class RAG:
             exclude=c.exclude, passwords=load_passwords(c.password_file), max_pages=c.max_pages,
             max_bytes=int(c.max_file_mb * 1024 * 1024), file_timeout=c.file_timeout, workers=c.workers,
             chunker=ChunkerSettings(c.chunk_size, c.chunk_overlap), retry_failed=c.retry_failed,
-            follow_symlinks=c.follow_symlinks)
+            follow_symlinks=c.follow_symlinks, ocr=c.ocr)
         report = ingest_paths(self.directory, paths, self.embedder, options, dry_run=dry_run, progress=progress)
         with self._index_lock:  # the next access opens the new generation; a view in use elsewhere finishes first
             self._index = None

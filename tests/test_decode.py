@@ -138,6 +138,11 @@ ZIP = b"PK\x03\x04" + bytes(100)
         ("a.pdf", b"just some plain text named .pdf", "text"),
         ("a.txt", b"BMW sales rose in March", "text"),  # "BM" is also a BMP signature
         ("a.pdf", b"", "pdf"),  # empty: routed by name, the reader reports "empty"
+        ("a.png", PNG, "image"),
+        ("a.JPEG", b"\xff\xd8\xff\xe0" + bytes(64), "image"),
+        ("a.tif", b"II*\x00" + bytes(64), "image"),
+        ("a.tiff", b"MM\x00*" + bytes(64), "image"),
+        ("a.jpg", PNG, "image"),  # a PNG named .jpg: Pillow reads the content
     ],
 )
 def test_sniff_routes_by_content_then_extension(name: str, head: bytes, kind: str) -> None:
@@ -153,7 +158,10 @@ def test_sniff_routes_by_content_then_extension(name: str, head: bytes, kind: st
         ("a.html", b"GIF89a" + bytes(64), "wrong_type"),
         ("a.pdf", bytes(range(256)), "wrong_type"),  # unknown binary named .pdf
         ("a.zip", ZIP, "unsupported_type"),
-        ("a.png", PNG, "unsupported_type"),
+        ("a.png", ZIP, "wrong_type"),  # named as an image, but not one
+        ("a.jpg", b"plain text, not a picture", "wrong_type"),
+        ("a.gif", b"GIF89a" + bytes(64), "unsupported_type"),  # an image we do not read
+        ("scan", PNG, "unsupported_type"),  # images are read only when named as images
         ("a.json", b'{"a": 1}', "unsupported_type"),  # text, but not a type we index
         ("Makefile", b"all:\n\techo", "unsupported_type"),
     ],

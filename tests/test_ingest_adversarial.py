@@ -11,7 +11,7 @@ import pytest
 from indexes import HashEmbedder, Index
 from ingest import IngestOptions, ingest_paths
 
-from .test_readers import PASSWORDS, PDF_ADV, PDF_VERDICTS, SLOW_PDFS, TEXT_ADV, TEXT_REFUSED, need
+from .test_readers import OCR_TOO_SLOW, PASSWORDS, PDF_ADV, PDF_VERDICTS, SLOW_PDFS, TEXT_ADV, TEXT_REFUSED, need
 
 EMB = HashEmbedder(dimension=128)
 
@@ -24,12 +24,12 @@ def _verdicts(report_files: tuple) -> dict[str, tuple[str, str | None]]:  # type
 def test_adversarial_pdfs_get_their_manifest_verdicts(tmp_path: Path) -> None:
     folder = need(PDF_ADV)
     password_globs = {name: password for name, password in PASSWORDS.items()}
-    options = IngestOptions(exclude=tuple(SLOW_PDFS), passwords=password_globs, max_pages=1000, workers=1,
-                            file_timeout=60)
+    options = IngestOptions(exclude=tuple(SLOW_PDFS | OCR_TOO_SLOW), passwords=password_globs, max_pages=1000,
+                            workers=1, file_timeout=60)
     report = ingest_paths(tmp_path / "idx", [folder], EMB, options)
     verdicts = _verdicts(report.files)
     for name, expected in PDF_VERDICTS.items():
-        if name in SLOW_PDFS:
+        if name in SLOW_PDFS | OCR_TOO_SLOW:
             assert verdicts[name] == ("excluded", "excluded")
         elif name in PASSWORDS or not isinstance(expected, str):
             assert verdicts[name] == ("added", None), name

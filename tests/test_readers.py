@@ -61,7 +61,7 @@ PDF_VERDICTS: dict[str, str | tuple[str, str]] = {
     "arabic_rotated_pages.pdf": ("pdf", "habibi"),
     "bad_color_space.pdf": ("pdf", "Environmental Report"),
     "broken_xref_table_issue297.pdf": ("pdf", "test example"),
-    "chinese_notes_mostly_images_nonembedded_cjk_fonts.pdf": "no_text_layer",
+    "chinese_notes_mostly_images_nonembedded_cjk_fonts.pdf": "no_text_layer",  # with OCR off: see OCR_TOO_SLOW
     "corrupt_zen_of_python.pdf": ("pdf", "Beautiful is better than ugly."),
     "duplicate_chars_fake_bold.pdf": ("pdf", "计算机科学与技术"),
     "empty_zero_bytes.pdf": "empty",
@@ -73,7 +73,7 @@ PDF_VERDICTS: dict[str, str | tuple[str, str]] = {
     "enc_aes256_r6_usersecret.pdf": "encrypted_password_required",
     "enc_copy_protected_no_copy_permission.pdf": ("pdf", "LayoutParser"),
     "enc_docling_paper_page_userpw_1234.pdf": "encrypted_password_required",
-    "enc_empty_userpw_no_trailer_id.pdf": "no_text_layer",  # opens with "", but images only
+    "enc_empty_userpw_no_trailer_id.pdf": ("pdf", "WO 2003/036426"),  # opens with "", images only: OCR'd
     "enc_libreoffice_userpw_openpassword.pdf": "encrypted_password_required",
     "enc_pdfplumber_userpw_test.pdf": "encrypted_password_required",
     "enc_rc4_128_userpw_foo.pdf": "encrypted_password_required",
@@ -86,18 +86,18 @@ PDF_VERDICTS: dict[str, str | tuple[str, str]] = {
     "garbled_xref_offsets_naacl06.pdf": NAACL,
     "header_only.pdf": "parse_error",
     "huge_619_pages_2.9MB.pdf": ("pdf", "Table of Contents"),
-    "image_only_ccitt_fax.pdf": "no_text_layer",
+    "image_only_ccitt_fax.pdf": "no_text_layer",  # OCR finds no text on it either
     "invalid_structure_pdfminer_one_page.pdf": ("pdf", "Threats Highlight the Importance"),
     "invisible_text_render_mode3.pdf": ("pdf", "Invisible OCR text layer"),
     "malformed_pdfplumber_issue932.pdf": ("pdf", "2021"),
     "negative_coordinates.pdf": ("pdf", "Carbon Footprint"),
-    "non_unicode_cmap_garbled_text.pdf": "low_quality_text",
+    "non_unicode_cmap_garbled_text.pdf": ("pdf", "prostredky"),  # garbled text layer, so OCR'd (Czech, accents lost)
     "paper_with_empty_pages.pdf": ("pdf", "LayoutParser"),
     "rotated_page_90.pdf": ("pdf", "Hello World Test Text"),
     "scanned_historic_ocr_vicksburg.pdf": ("pdf", "SIEGE"),
-    "scanned_no_text_layer.pdf": "no_text_layer",
-    "scanned_ocr_test_no_text.pdf": "no_text_layer",
-    "scanned_ocr_test_rotated_90.pdf": "no_text_layer",
+    "scanned_no_text_layer.pdf": ("pdf", "This is an example of a non-text-searchable PDF"),
+    "scanned_ocr_test_no_text.pdf": ("pdf", "Docling bundles PDF document conversion"),
+    "scanned_ocr_test_rotated_90.pdf": ("pdf", "Docling bundles PDF document conversion"),  # rendered upright
     "scanned_with_ocr_text_layer.pdf": ("pdf", "Foundation"),
     "synthetic_20000_pages_3MB.pdf": "too_large",  # refused by MAX_PAGES
     "truncated_attention_50pct.pdf": "parse_error",
@@ -105,6 +105,12 @@ PDF_VERDICTS: dict[str, str | tuple[str, str]] = {
     "wrong_startxref_naacl06.pdf": NAACL,
 }
 SLOW_PDFS = {"huge_619_pages_2.9MB.pdf"}  # ~20 s of pypdf extraction
+# Pages without a usable text layer, OCR'd: seconds of CPU each, so marked slow.
+OCR_PDFS = {"enc_empty_userpw_no_trailer_id.pdf", "image_only_ccitt_fax.pdf", "non_unicode_cmap_garbled_text.pdf",
+            "scanned_no_text_layer.pdf", "scanned_ocr_test_no_text.pdf", "scanned_ocr_test_rotated_90.pdf",
+            "paper_with_empty_pages.pdf"}  # page 3 is an image: "This page is intentionally left blank"
+# 100 scanned pages: minutes of OCR. Its verdict is checked with OCR off.
+OCR_TOO_SLOW = {"chinese_notes_mostly_images_nonembedded_cjk_fonts.pdf"}
 
 
 def _params(names: list[str], slow: set[str]) -> list[Any]:
@@ -117,12 +123,13 @@ def test_every_manifest_pdf_has_a_verdict() -> None:
     assert set(names) == set(PDF_VERDICTS)
 
 
-@pytest.mark.parametrize("name", _params(manifest_names(PDF_ADV), SLOW_PDFS))
+@pytest.mark.parametrize("name", _params(manifest_names(PDF_ADV), SLOW_PDFS | OCR_PDFS))
 def test_adversarial_pdf_verdict(name: str) -> None:
     verdict = PDF_VERDICTS[name]
     path = PDF_ADV / name
+    ocr = name not in OCR_TOO_SLOW
     if isinstance(verdict, str):
-        error = refused(path, max_pages=MAX_PAGES)
+        error = refused(path, max_pages=MAX_PAGES, ocr=ocr)
         assert error.code == verdict, error.message
         assert name in error.message
     else:
@@ -130,6 +137,7 @@ def test_adversarial_pdf_verdict(name: str) -> None:
         doc = read_document(path, max_pages=MAX_PAGES)
         assert doc.kind == kind
         assert needle in full_text(doc)
+        assert any(page.ocr for page in doc.pages) == (name in OCR_PDFS)
         assert doc.pages and all(page.text.strip() for page in doc.pages)
         assert doc.path == str(path.absolute())
 
@@ -164,10 +172,13 @@ def test_password_protected_pdfs_with_known_content_match_the_reference() -> Non
     assert full_text(read_document(PDF_ADV / "enc_aes256_r6_user_foo_owner_bar.pdf", password="foo")) == reference
 
 
+@pytest.mark.slow
 def test_blank_pages_are_skipped_but_numbering_stays_physical() -> None:
     doc = read_document(need(PDF_ADV / "paper_with_empty_pages.pdf"))
     assert doc.page_count == 4
-    assert [page.number for page in doc.pages] == [1, 4]
+    assert [(page.number, page.ocr) for page in doc.pages] == [(1, False), (3, True), (4, False)]
+    assert "This page is intentionally left blank" in doc.pages[1].text  # an image of text, so OCR'd
+    assert [page.number for page in read_document(PDF_ADV / "paper_with_empty_pages.pdf", ocr=False).pages] == [1, 4]
 
 
 def test_rotated_pages_give_readable_words() -> None:
@@ -230,6 +241,7 @@ def test_attention_paper() -> None:
     assert "Scaled Dot-Product Attention" in full_text(doc)
 
 
+@pytest.mark.slow  # pages with mostly garbled text are OCR'd
 def test_garbled_lines_are_dropped_and_real_text_on_the_same_page_kept() -> None:
     doc = read_document(need(REAL / "paper_react_2210.03629.pdf"))
     page2 = next(page for page in doc.pages if page.number == 2)

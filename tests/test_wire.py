@@ -15,13 +15,13 @@ from ingest.wire import decode_job, decode_outcome, encode_job, encode_outcome, 
 
 # Any code point, lone surrogates included (pypdf can return them from broken font maps).
 TEXT = st.text(st.characters(min_codepoint=0, max_codepoint=0x10FFFF), max_size=200)
-PAGES = st.lists(st.tuples(st.one_of(st.none(), st.integers(1, 10_000)), TEXT), max_size=5)
+PAGES = st.lists(st.tuples(st.one_of(st.none(), st.integers(1, 10_000)), TEXT, st.booleans()), max_size=5)
 
 
 @given(pages=PAGES, name=TEXT.filter(lambda s: "\x00" not in s and s not in ("", ".", "..") and "/" not in s))
-def test_documents_and_jobs_survive_a_round_trip(pages: list[tuple[int | None, str]], name: str) -> None:
-    job = ReadJob(Path("/docs") / name, password="pässword", max_pages=7, max_bytes=None)
-    document = Document(str(job.path), "pdf", tuple(Page(n, t) for n, t in pages), len(pages) + 1)
+def test_documents_and_jobs_survive_a_round_trip(pages: list[tuple[int | None, str, bool]], name: str) -> None:
+    job = ReadJob(Path("/docs") / name, password="pässword", max_pages=7, max_bytes=None, ocr=False)
+    document = Document(str(job.path), "pdf", tuple(Page(n, t, ocr=o) for n, t, o in pages), len(pages) + 1)
     stream = io.BytesIO()
     write_frame(stream, encode_job(3, job))
     write_frame(stream, encode_outcome(3, ReadOutcome(job, document)))

@@ -69,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="read again files that failed before (a failed file is skipped until it changes)")
     p.add_argument("--follow-symlinks", action="store_true", default=None,
                    help="read links that lead out of the folder being ingested (skipped by default)")
+    p.add_argument("--no-ocr", dest="ocr", action="store_false", default=None,
+                   help="do not OCR scanned PDF pages and images (they are refused, as no_text_layer / unsupported_type)")
     _index_args(p)
     p.add_argument("--exclude", action="append", metavar="GLOB", help="skip matching files (repeatable)")
     p.add_argument("--password-file", metavar="F", help="TOML file mapping file globs to PDF passwords")
@@ -127,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
 _SETTING_FLAGS = ("index", "embedder", "model", "n_ctx", "n_threads", "n_gpu_layers", "temperature",
                   "max_answer_tokens", "answer_style", "top_k", "exclude", "password_file", "chunk_size",
                   "chunk_overlap", "max_pages", "max_file_mb", "file_timeout", "workers", "mode", "reranker", "where",
-                  "retry_failed", "follow_symlinks")
+                  "retry_failed", "follow_symlinks", "ocr")
 
 
 def _settings(args: argparse.Namespace) -> dict[str, Any]:

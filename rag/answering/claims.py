@@ -51,7 +51,8 @@ _LEAD_IN = re.compile(
 _HEDGE = re.compile(
     r"^\s*(?:it\s+(?:seems|appears|looks)(?:\s+(?:like|that))?|i\s+(?:believe|think|understand)(?:\s+that)?"
     r"|apparently|presumably|probably|it is likely that|in short|in summary|to summari[sz]e|so|therefore|thus"
-    r"|(?:please\s+)?note that|keep in mind that|from what i can see|it looks like|in other words|that is)"
+    r"|(?:please\s+)?note that|keep in mind that|from what i can see|it looks like|in other words|that is"
+    r"|first(?:ly)?|second(?:ly)?|third(?:ly)?|then|next|finally|also|additionally|in addition|after that)"
     r"\b\s*[,:]?\s*", re.I)
 _BULLET = re.compile(r"(?m)^\s*(?:[*\-•+]|\d{1,2}[.)])\s+")
 _BULLET_LINE = re.compile(r"^\s*(?:[*\-•+]|\d{1,2}[.)])\s+")

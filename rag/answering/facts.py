@@ -50,6 +50,7 @@ def _normalise(text: str) -> str:
     text = re.sub(rf"\b({'|'.join(_MONTHS)})\s+(\d{{1,2}}),?\s+(\d{{4}})", r"\2 \1 \3", text)
     text = re.sub(rf"\b(?:(\d{{1,2}})\s+)?({'|'.join(_MONTHS)}),?\s+(\d{{4}})\b", _iso_date, text)
     text = re.sub(r"\b(the|this|that|each|every|any|no) one\b", r"\1 item", text)
+    text = re.sub(r"\bone of\b", "among", text)  # "one of the two periods": a member, not a count
     return units_and_bounds(text)
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from indexes import Chunk, Embedder, EmbedderInfo, Index, IndexMissingError, IndexWriter, SourceRecord, text_hash
+from indexes.compat import BACKEND_KEY, backend_of, require_backend
 from indexes.errors import RagError, StorageError, is_storage_failure
 from indexes.manifest import read_manifest
 from ingest.chunking import ChunkerSettings, PageChunker
@@ -68,12 +69,19 @@ def embedder_info(embedder: Embedder) -> EmbedderInfo:
 
 
 def open_or_create(directory: Path, embedder: Embedder, chunker: ChunkerSettings) -> Index:
-    """Open the index, checking it was built by ``embedder``, or create it."""
+    """Open the index, checking it was built by ``embedder`` (model, and backend or one that agrees), or
+    create it, recording the embedder and its backend."""
     try:
         index = Index.open(directory)
     except IndexMissingError:
-        return Index.create(directory, embedder_info(embedder), {"chunker": chunker.to_json(), **HEADER_SETTINGS})
-    index.require_embedder(embedder.name, embedder.dimension)
+        return Index.create(directory, embedder_info(embedder), {"chunker": chunker.to_json(), **HEADER_SETTINGS,
+                                                                 BACKEND_KEY: backend_of(embedder)})
+    try:
+        index.require_embedder(embedder.name, embedder.dimension)
+        require_backend(index, embedder)
+    except BaseException:
+        index.close()
+        raise
     return index
 
 

@@ -55,19 +55,19 @@ def agreement(index: Index, embedder: Embedder, reference: Embedder, sample: int
     return float(cosines.mean()), float(cosines.min())
 
 
-def require_backend(index: Index, embedder: Embedder) -> None:
+def require_backend(index: Index, embedder: Embedder, *, min_agreement: float = MIN_AGREEMENT) -> None:
     """Refuse ``embedder`` on ``index`` if it runs on another backend than the index's and their vectors
-    agree less than ``MIN_AGREEMENT`` (mean cosine) on a sample of the index's own chunks."""
+    agree less than ``min_agreement`` (mean cosine) on a sample of the index's own chunks."""
     recorded, ours = recorded_backend(index.manifest.settings), backend_of(embedder)
     if recorded == ours or (str(index.directory), recorded, ours) in _accepted:
         return
     info = index.manifest.embedder
     reference = load_embedder(None if info.name == DEFAULT_EMBEDDER else (info.path or info.name), backend=recorded)
     mean, low = agreement(index, embedder, reference)
-    if mean < MIN_AGREEMENT:
+    if mean < min_agreement:
         raise EmbedderMismatchError(
             f"index {index.directory} was built with the {recorded} backend; the {ours} backend agrees with it to a "
-            f"mean cosine of {mean:.4f} (min {low:.4f}) on {SAMPLE} of its chunks, below {MIN_AGREEMENT}: use "
+            f"mean cosine of {mean:.4f} (min {low:.4f}) on {SAMPLE} of its chunks, below {min_agreement}: use "
             f"--embed-backend {recorded}, or ingest into a new --index", code="embed_backend_mismatch")
     _accepted[(str(index.directory), recorded, ours)] = mean
     log.info("index %s was built with the %s backend; the %s backend agrees with it (mean cosine %.4f, min %.4f "

@@ -214,9 +214,11 @@ def _export(model_dir: Path, target: Path, backend: str) -> None:
     """Write ``target/model.onnx`` (fp32, or int8 weights) and ``target/ready.json`` listing the files' sizes."""
     import torch
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    hf_logging.disable_progress_bar()
     model = SentenceTransformer(str(model_dir), device="cpu")
     transformer: Any = model[0].auto_model
     transformer.eval()
@@ -245,8 +247,12 @@ def _export(model_dir: Path, target: Path, backend: str) -> None:
         from onnx import TensorProto
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
-        quantize_dynamic(str(fp32), str(target / "model.onnx"), weight_type=QuantType.QInt8, per_channel=True,
-                         reduce_range=False, extra_options={"DefaultTensorType": TensorProto.FLOAT})
+        logging.disable(logging.WARNING)  # the quantizer logs advice on the root logger, not to our users
+        try:
+            quantize_dynamic(str(fp32), str(target / "model.onnx"), weight_type=QuantType.QInt8, per_channel=True,
+                             reduce_range=False, extra_options={"DefaultTensorType": TensorProto.FLOAT})
+        finally:
+            logging.disable(logging.NOTSET)
         fp32.unlink()
     files = {p.name: p.stat().st_size for p in target.iterdir()}
     (target / _READY).write_text(json.dumps({"backend": backend, "version": EXPORT_VERSION, "files": files}))

@@ -63,8 +63,8 @@ def test_a_new_index_records_its_backend_and_reopens_with_it(tmp_path: Path, sam
     assert "onnx-int8 backend" in capsys.readouterr().out
     with RAG.open(tmp_path / "idx") as rag:  # no backend asked for: the index's own
         assert rag.embedder.backend == "onnx-int8"  # type: ignore[attr-defined]
-        hits = rag.search("When is high water?", 3)
-        assert hits and hits[0].chunk.source.endswith("tide-table.html")
+        hits = rag.search("What is the speed limit inside the harbour?", 3, mode="dense")
+        assert hits and hits[0].chunk.source.endswith("tide-table.html") and "5 knots" in hits[0].chunk.text
 
 
 @pytest.mark.model

@@ -118,7 +118,8 @@ def _encode(embedder: Embedder, texts: list[str]) -> None:
 def _stored_texts(directory: Path, embedder: Embedder) -> list[str]:
     """Exactly what the pipeline embedded: the stored chunks with the header the index records."""
     with Index.open(directory) as index:
-        found = index.chunks(index.chunk_ids())
+        ids = index.chunk_ids() if hasattr(index, "chunk_ids") else sorted(index._vectors.ids().tolist())  # older code
+        found = index.chunks(ids)
         return embedding_texts([found[i] for i in sorted(found)], index.manifest.settings, embedder)
 
 
@@ -182,7 +183,7 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     args.corpus = args.corpus or (["pdfs/real"] if args.parts else ["pdfs/real", "text/real"])
-    embedder = load_embedder(None, backend=args.embed_backend)
+    embedder = load_embedder(None, backend=args.embed_backend) if args.embed_backend != "torch" else load_embedder(None)
     embedder.embed(["warm up"] * 8)
     if args.parts:
         found = [DATA / name for name in args.corpus if (DATA / name).exists()]

@@ -26,7 +26,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from indexes.errors import ConfigError, ModelError
-from indexes.onnx_embedder import ONNX_BACKENDS, OnnxEmbedder
+from indexes.onnx_embedder import ONNX_BACKENDS, OnnxEmbedder, plain_tokenizer
 
 __all__ = [
     "BACKENDS",
@@ -72,8 +72,10 @@ class SentenceTransformerEmbedder:
         self.path = path
         self.name = name or path
         self.batch_size = batch_size
+        self.threads: int | None = None  # threads for a batch; None: torch's default (one per core)
         self._device = device
         self._model: Any = None
+        self._plain: Any = None
         self._load()
 
     def _load(self) -> None:
@@ -97,33 +99,41 @@ class SentenceTransformerEmbedder:
             else self._model.get_sentence_embedding_dimension()
         self.dimension = int(dim)
         self.max_tokens = int(self._model.max_seq_length or 512)
+        backend = getattr(self._model.tokenizer, "backend_tokenizer", None)  # only "fast" tokenizers have one
+        self._plain = plain_tokenizer(backend) if backend is not None else None
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        with _single_thread(len(texts) <= 2):
+        with _torch_threads(1 if len(texts) <= 2 else self.threads):
             vectors = self._model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
                                          convert_to_numpy=True, show_progress_bar=False)
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def tokenize(self, text: str) -> list[int]:
-        ids: list[int] = self._model.tokenizer(text, add_special_tokens=False, truncation=False,
-                                               verbose=False)["input_ids"]
+        if self._plain is not None:
+            ids: list[int] = self._plain.encode(text, add_special_tokens=False).ids
+            return ids
+        ids = self._model.tokenizer(text, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
         return ids
 
 
 @contextlib.contextmanager
-def _single_thread(enabled: bool) -> Iterator[None]:
-    """Run torch on one thread for a query: a short text gains nothing from more, and when
-    another process holds a core, threads waiting on each other make it ~40x slower
-    (8 ms -> 400 ms for all-MiniLM-L6-v2 on 2 cores). Batches keep every thread."""
-    if not enabled:
+def _torch_threads(threads: int | None) -> Iterator[None]:
+    """Run torch on ``threads`` threads (None: as it is). A query runs on one: a short text gains
+    nothing from more, and when another process holds a core, threads waiting on each other make
+    it ~40x slower (8 ms -> 400 ms for all-MiniLM-L6-v2 on 2 cores). While a parser worker holds a
+    core, ingestion embeds on the others (``threads`` set by the pipeline) for the same reason."""
+    if threads is None:
         yield
         return
     import torch
 
     previous = torch.get_num_threads()
-    torch.set_num_threads(1)
+    if previous == threads:
+        yield
+        return
+    torch.set_num_threads(threads)
     try:
         yield
     finally:

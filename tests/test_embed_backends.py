@@ -83,10 +83,24 @@ def test_onnx_matches_torch_tokens_and_vectors(real_embedder: object) -> None:
 
 
 @pytest.mark.model
+def test_token_counts_match_the_models_own_tokenizer_call(real_embedder: object) -> None:
+    """The chunker counts with a bare copy of the fast tokenizer: the same ids as transformers' call."""
+    tokenizer = real_embedder._model.tokenizer  # type: ignore[attr-defined]
+    words = Path(__file__).read_text(encoding="utf-8").split()
+    texts = [*TEXTS, " ".join(words[:400]), "\u00a0tab\there\r\nZ\u0301\ufb01 ﾃｽﾄ 😀 " * 3, "x" * 3000]
+    for text in texts:
+        expected = tokenizer(text, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
+        assert real_embedder.tokenize(text) == expected  # type: ignore[attr-defined]
+    tokenizer(["long " * 400], truncation=True, max_length=256)  # transformers leaves truncation on its tokenizer
+    assert len(real_embedder.tokenize("long " * 400)) == 400  # type: ignore[attr-defined]
+
+
+@pytest.mark.model
 @pytest.mark.slow
 def test_another_backend_is_refused_below_the_agreement_and_accepted_above(
         tmp_path: Path, sample_dir: Path, real_embedder: object, caplog: pytest.LogCaptureFixture) -> None:
-    assert ingest_paths(tmp_path / "idx", [sample_dir], real_embedder, ).exit_code == 0  # type: ignore[arg-type]
+    assert ingest_paths(tmp_path / "idx", [sample_dir], real_embedder).exit_code == 0  # type: ignore[arg-type]
+    assert real_embedder.threads is None  # type: ignore[attr-defined]  # the cores lent to the parser are given back
     int8 = load_embedder(None, backend="onnx-int8")
     with Index.open(tmp_path / "idx") as index:
         mean, low = agreement(index, int8, real_embedder)  # type: ignore[arg-type]

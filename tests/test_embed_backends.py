@@ -10,6 +10,8 @@ import json
 import logging
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -144,6 +146,22 @@ def test_export_is_cached_reused_and_a_damaged_copy_is_exported_again(tmp_path: 
     assert fourth.exported
     np.testing.assert_allclose(fourth.embed(TEXTS), vectors, atol=1e-6)
     assert sorted(p.name for p in tmp_path.iterdir()) == [model.parent.name]  # no temporary or damaged copy left
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_concurrent_first_uses_share_one_complete_export(tmp_path: Path) -> None:
+    """Two processes exporting into the same empty cache at once: both embed, one copy stays, nothing half-made."""
+    script = ("import sys; from indexes.embedders import default_embedder_path; from indexes.onnx_embedder import "
+              "OnnxEmbedder; e = OnnxEmbedder(default_embedder_path(), backend='onnx', cache_dir=__import__('pathlib')"
+              ".Path(sys.argv[1])); print(e.exported, float(e.embed(['tide tables'])[0][:3].sum()))")
+    runs = [subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+            for _ in range(2)]
+    outputs = [run.communicate(timeout=600)[0].split() for run in runs]
+    assert [run.returncode for run in runs] == [0, 0]
+    assert outputs[0][1] == outputs[1][1]  # the same vector from either copy
+    assert sorted(p.name for p in tmp_path.iterdir()) == [export_dir(default_embedder_path(), "onnx", tmp_path).name]
+    assert OnnxEmbedder(default_embedder_path(), backend="onnx", cache_dir=tmp_path).exported is False
 
 
 def test_the_onnx_backends_need_a_local_model_directory(tmp_path: Path) -> None:

@@ -75,7 +75,6 @@ class OnnxEmbedder:
         self._tokenizer = _tokenizer(Path(path), self.max_tokens)
         self.directory = export_dir(path, backend, cache_dir)
         self.exported = False  # whether this load had to export (False: the cache was used)
-        self.threads: int | None = None  # threads for a batch; None: one per core
         self._sessions: dict[int, Any] = {}
         self._session(0)
         self.dimension = int(self.embed(["dimension probe"]).shape[1])
@@ -128,8 +127,10 @@ class OnnxEmbedder:
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        # A query or two runs on one thread (as the torch backend does): more only wait on each other.
-        session = self._session(1 if len(texts) <= 2 else self.threads or 0)
+        # A query or two runs on one thread (as the torch backend does): more only wait on each other. Batches
+        # always use the all-cores session: each session keeps its own memory arena (~1 GB at 64 x 256 tokens),
+        # so no third one for ingestion beside a parser (idle threads sleep instead, see allow_spinning).
+        session = self._session(1 if len(texts) <= 2 else 0)
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # similar lengths together: little padding
         out: np.ndarray | None = None
         for start in range(0, len(order), self.batch_size):

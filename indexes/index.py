@@ -158,6 +158,10 @@ class Index:
         """The stored unit vectors of chunks ``ids`` of this generation, one row each."""
         return self._vectors.vectors(np.asarray(ids, dtype=np.int64))
 
+    def chunk_ids(self) -> list[int]:
+        """Every chunk id of this generation, ascending."""
+        return sorted(int(i) for i in self._vectors.ids().tolist())
+
     def chunks(self, ids: Sequence[int]) -> dict[int, Chunk]:
         """The chunks with these ids that this generation can see."""
         return self._store.chunks_by_ids(ids, self.generation)

@@ -14,15 +14,17 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from indexes import Chunk, Embedder, EmbedderInfo, Index, IndexMissingError, IndexWriter, SourceRecord, text_hash
+from indexes.compat import BACKEND_KEY, backend_of, require_backend
 from indexes.errors import RagError, StorageError, is_storage_failure
 from indexes.manifest import read_manifest
 from ingest.chunking import ChunkerSettings, PageChunker
@@ -31,11 +33,15 @@ from ingest.headers import HEADER_SETTINGS, embedding_texts
 from ingest.injection import looks_like_instructions
 from ingest.jobs import ReadJob, ReadOutcome
 from ingest.report import FileResult, IngestReport, Progress
-from ingest.workers import read_all
+from ingest.workers import ParseStatus, read_all
 
 __all__ = ["IngestOptions", "ingest_paths", "open_or_create"]
 
 log = logging.getLogger(__name__)
+
+# Parsed files waiting for the embedder: the parser runs this far ahead, so a long file parses while earlier
+# ones embed and the embedder rarely waits (4 made it wait 13 s of 149 s on pdfs/real).
+PARSE_AHEAD = 16
 
 # Files we do not index by design are skipped, not failed: they do not make the exit code 2.
 SKIP_REASONS = {"unsupported_type"}
@@ -69,12 +75,19 @@ def embedder_info(embedder: Embedder) -> EmbedderInfo:
 
 
 def open_or_create(directory: Path, embedder: Embedder, chunker: ChunkerSettings) -> Index:
-    """Open the index, checking it was built by ``embedder``, or create it."""
+    """Open the index, checking it was built by ``embedder`` (model, and backend or one that agrees), or
+    create it, recording the embedder and its backend."""
     try:
         index = Index.open(directory)
     except IndexMissingError:
-        return Index.create(directory, embedder_info(embedder), {"chunker": chunker.to_json(), **HEADER_SETTINGS})
-    index.require_embedder(embedder.name, embedder.dimension)
+        return Index.create(directory, embedder_info(embedder), {"chunker": chunker.to_json(), **HEADER_SETTINGS,
+                                                                 BACKEND_KEY: backend_of(embedder)})
+    try:
+        index.require_embedder(embedder.name, embedder.dimension)
+        require_backend(index, embedder)
+    except BaseException:
+        index.close()
+        raise
     return index
 
 
@@ -248,6 +261,7 @@ def _process(writer: IndexWriter, work: Sequence[tuple[Candidate, str, SourceRec
         nonlocal since_commit, last_commit
         chunks = [c for p in buffer for c in p.chunks]
         texts = embedding_texts(chunks, writer.manifest.settings, embedder)  # header + chunk, within the limit
+        _share_cores(embedder, status.busy())
         vectors, reused = _embed_with_cache(writer, embedder, texts)
         offset = 0
         for pending in buffer:
@@ -267,8 +281,10 @@ def _process(writer: IndexWriter, work: Sequence[tuple[Candidate, str, SourceRec
             writer.commit()
             since_commit, last_commit = 0, time.monotonic()
 
-    outcomes = read_all(jobs, workers=options.workers, timeout=options.file_timeout, max_memory=options.max_memory)
-    with contextlib.closing(outcomes):  # an error while embedding or writing stops the workers at once
+    status = ParseStatus()
+    outcomes = read_all(jobs, workers=options.workers, timeout=options.file_timeout, max_memory=options.max_memory,
+                        ahead=PARSE_AHEAD, status=status)
+    with contextlib.closing(outcomes), _cores_restored(embedder):  # an error stops the workers at once
         for outcome in outcomes:
             cand, sha, old = by_path[outcome.job.path]
             file_started, last = last, time.perf_counter()
@@ -288,6 +304,22 @@ def _process(writer: IndexWriter, work: Sequence[tuple[Candidate, str, SourceRec
                 flush()
         flush()
     return results
+
+
+def _share_cores(embedder: Embedder, parsing: int) -> None:
+    """Embed on the cores the parser workers leave free while they parse, on all of them after.
+    Threads that share a core with a parser wait on each other at every step of the model (on
+    2 cores, 2 torch threads beside a busy parser are slower than 1)."""
+    if hasattr(embedder, "threads"):
+        embedder.threads = max(1, (os.cpu_count() or 1) - parsing) if parsing else None
+
+
+@contextlib.contextmanager
+def _cores_restored(embedder: Embedder) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        _share_cores(embedder, 0)
 
 
 def _embed_with_cache(writer: IndexWriter, embedder: Embedder, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -32,7 +32,7 @@ from ingest.jobs import ReadJob, ReadOutcome, read_one
 from ingest.ocr import default_threads
 from ingest.wire import PROTOCOL, decode_outcome, encode_job, read_frame, write_frame
 
-__all__ = ["ReadJob", "ReadOutcome", "read_all"]
+__all__ = ["ParseStatus", "ReadJob", "ReadOutcome", "read_all"]
 
 _PACKAGE = str(Path(__file__).with_name("__init__.py"))  # which copy of ingest runs (no import of the package: no cycle)
 log = logging.getLogger(__name__)
@@ -104,6 +104,9 @@ class _Worker:
         except OSError:  # it died; its reply queue will say so
             log.debug("parser worker %d is gone", self.proc.pid)
 
+    def replies_waiting(self) -> int:
+        return self._replies.qsize()
+
     def send(self, seq: int, job: ReadJob) -> None:
         self.pending.append((seq, job, time.monotonic()))
         self._write(encode_job(seq, job))
@@ -158,12 +161,24 @@ class _Worker:
         self._thread.join(timeout=5)
 
 
+class ParseStatus:
+    """How many parser workers of a ``read_all`` are parsing right now (a job sent, its reply not in yet):
+    the caller embeds on the cores they leave free."""
+
+    def __init__(self) -> None:
+        self.pool: list[_Worker] = []
+
+    def busy(self) -> int:
+        return sum(1 for worker in self.pool if len(worker.pending) > worker.replies_waiting())
+
+
 def read_all(jobs: Sequence[ReadJob], *, workers: int = 1, timeout: float = 120.0,
-             ahead: int = 4, max_memory: int | None = None) -> Generator[ReadOutcome, None, None]:
-    """Yield one outcome per job, in job order.
+             ahead: int = 4, max_memory: int | None = None,
+             status: ParseStatus | None = None) -> Generator[ReadOutcome, None, None]:
+    """Yield one outcome per job, in job order. Up to ``max(ahead, workers)`` jobs are out at once.
 
     ``workers == 0`` reads in this process, with no time or memory limit: a developer
-    option for tests and debugging, never the default.
+    option for tests and debugging, never the default. ``status`` is kept up to date with the workers.
     """
     if workers <= 0:
         for job in jobs:
@@ -171,7 +186,7 @@ def read_all(jobs: Sequence[ReadJob], *, workers: int = 1, timeout: float = 120.
         return
     levels = _log_levels()
     threads = max(1, default_threads() // workers)  # OCR threads: the cores shared among the workers
-    pool: list[_Worker] = []
+    pool: list[_Worker] = status.pool if status is not None else []
     order: deque[tuple[_Worker, int]] = deque()  # every job sent and not yet yielded, in job order
     position = 0
     clean = False

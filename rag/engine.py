@@ -31,10 +31,11 @@ from indexes import (
     SourceRecord,
     load_embedder,
 )
+from indexes.compat import recorded_backend
 from ingest import ChunkerSettings, IngestOptions, IngestReport, Progress, ingest_paths
 from rag.answering.abstention import calibration_for
 from rag.answering.plan import ABSTAIN_TEXT, Plan, answer_stream, make_plan
-from rag.config import Config, load_config, load_passwords
+from rag.config import DEFAULT_EMBED_BACKEND, Config, load_config, load_passwords
 from rag.conversation import Conversation
 from rag.generation import Generator, Message
 from rag.generation.policy import StyleChoice, choose_style, read_model_info
@@ -104,13 +105,16 @@ class RAG:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            spec = self.config.embedder
-            if spec is None and (self.directory / "manifest.json").exists():
+            spec, backend = self.config.embedder, self.config.embed_backend
+            exists = (self.directory / "manifest.json").exists()
+            if exists:  # an existing index keeps its own backend unless one is asked for
+                backend = backend or recorded_backend(self.index.manifest.settings)
+            if spec is None and exists:
                 info = self.index.embedder
                 spec = None if info.name == DEFAULT_EMBEDDER else (info.path or info.name)
-                self._embedder = LazyEmbedder(spec, info.name, info.dimension, info.max_tokens)
+                self._embedder = LazyEmbedder(spec, info.name, info.dimension, info.max_tokens, backend or "torch")
             else:
-                self._embedder = load_embedder(spec)
+                self._embedder = load_embedder(spec, backend=backend or DEFAULT_EMBED_BACKEND)
         return self._embedder
 
     @property

@@ -16,13 +16,21 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 
+@pytest.fixture(scope="session")
+def embed_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One ONNX export cache for the session (``$XDG_CACHE_HOME``): each backend is exported once, never into ~/.cache."""
+    return tmp_path_factory.mktemp("xdg-cache")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, embed_cache: Path) -> None:
     """All state under tmp_path: no user config, index or data dir leaks into a test."""
     monkeypatch.setenv("RAG_HOME", str(tmp_path / "rag-home"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(embed_cache))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    for key in ("RAG_CONFIG", "RAG_INDEX", "RAG_MODEL", "RAG_EMBEDDER", "RAG_TOP_K", "RAG_N_CTX", "RAG_TRUST_LOCAL_CONFIG"):
+    for key in ("RAG_CONFIG", "RAG_INDEX", "RAG_MODEL", "RAG_EMBEDDER", "RAG_EMBED_BACKEND", "RAG_TOP_K", "RAG_N_CTX",
+                "RAG_TRUST_LOCAL_CONFIG"):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.chdir(tmp_path)
 

@@ -258,7 +258,8 @@ def cmd_status(args: argparse.Namespace, settings: dict[str, Any]) -> int:
         print(f"index:      {info['index']}")
         print(f"format:     version {info['format_version']}, generation {info['generation']}")
         print(f"contents:   {info['counts'].get('sources', 0)} files, {info['counts'].get('chunks', 0)} chunks")
-        print(f"embedder:   {emb['name']} ({emb['dimension']} dims, max {emb['max_tokens']} tokens)")
+        print(f"embedder:   {emb['name']} ({emb['dimension']} dims, max {emb['max_tokens']} tokens, "
+              f"{info['settings'].get('embed_backend') or 'torch'} backend)")
         print(f"chunking:   {info['settings'].get('chunker')}")
         print(f"generator:  {info['model']}")
         if args.check:

@@ -58,9 +58,10 @@ def cmd_eval(args: argparse.Namespace, settings: dict[str, Any]) -> int:
             settings[name] = getattr(args, name)
     config = load_config(settings)
     data = load_beir(args.path, args.split) if args.eval_kind == "beir" else load_squad(args.path)
-    embedder = load_embedder(config.embedder)
     # Only an explicit --index is used: RAG_INDEX or rag.toml name the user's own index, never an eval's.
-    directory = Path(settings["index"]).expanduser() if settings.get("index") else eval_index_dir(data, embedder)
+    given = Path(settings["index"]).expanduser() if settings.get("index") else None
+    embedder = load_embedder(config.embedder, backend=config.embed_backend or _backend_of(given))
+    directory = given or eval_index_dir(data, embedder)
     tty = sys.stderr.isatty() and not args.json
     index = build_corpus_index(directory, data.corpus, embedder, progress=_bar("indexing", tty))
     with index:
@@ -78,6 +79,17 @@ def cmd_eval(args: argparse.Namespace, settings: dict[str, Any]) -> int:
     print(f"  latency     p50 {result['latency_ms']['p50']:.1f} ms, p95 {result['latency_ms']['p95']:.1f} ms")
     print(f"  index       {result['index']}")
     return 0
+
+
+def _backend_of(index: Path | None) -> str:
+    """The backend an existing index records, else the default for a new one."""
+    from indexes.compat import recorded_backend
+    from indexes.manifest import read_manifest
+    from rag.config import DEFAULT_EMBED_BACKEND
+
+    if index is None or not (index / "manifest.json").exists():
+        return DEFAULT_EMBED_BACKEND
+    return recorded_backend(read_manifest(index).settings)
 
 
 def _bar(label: str, enabled: bool) -> Any:

@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 
 from indexes import RagError
 from rag.cli.common import retrieval_args
+from rag.config import DEFAULT_EMBED_BACKEND
 
 __all__ = ["build_parser", "main"]
 
@@ -60,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--trust-local-config", action="store_true",
                         help="let ./rag.toml choose the model, reranker, embedder and password file")
     parser.add_argument("--embedder", metavar="MODEL", help="sentence-transformers model dir/name (default: the index's own)")
+    parser.add_argument("--embed-backend", choices=("torch", "onnx", "onnx-int8"),
+                        help="what runs the embedder (default: the index's own; for a new index "
+                             f"{DEFAULT_EMBED_BACKEND}); onnx and onnx-int8 export the model locally on first use")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -126,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_SETTING_FLAGS = ("index", "embedder", "model", "n_ctx", "n_threads", "n_gpu_layers", "temperature",
+_SETTING_FLAGS = ("index", "embedder", "embed_backend", "model", "n_ctx", "n_threads", "n_gpu_layers", "temperature",
                   "max_answer_tokens", "answer_style", "top_k", "exclude", "password_file", "chunk_size",
                   "chunk_overlap", "max_pages", "max_file_mb", "file_timeout", "workers", "mode", "reranker", "where",
                   "retry_failed", "follow_symlinks", "ocr")

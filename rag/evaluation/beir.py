@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from indexes import ConfigError, Embedder, Index, IndexMissingError, SourceRecord, text_hash
+from indexes.compat import BACKEND_KEY, backend_of, require_backend
 from ingest import ChunkerSettings, PageChunker
 from ingest.headers import embedding_text
 from ingest.pipeline import embedder_info
@@ -114,6 +115,8 @@ def eval_index_dir(data: EvalData, embedder: Embedder) -> Path:
     """Where the cached index of this corpus for this embedder lives."""
     stat = data.source.stat()
     key = f"{data.source}\x00{stat.st_size}\x00{stat.st_mtime_ns}\x00{embedder.name}"
+    if backend_of(embedder) != "torch":  # torch keeps the key it had before backends existed
+        key += f"\x00{backend_of(embedder)}"
     slug = re.sub(r"[^\w.-]+", "-", data.name)
     return data_root() / "eval" / f"{slug}-{hashlib.sha1(key.encode()).hexdigest()[:12]}"
 
@@ -125,9 +128,11 @@ def build_corpus_index(directory: Path, corpus: Mapping[str, tuple[str, str]], e
     try:
         index = Index.open(directory)
         index.require_embedder(embedder.name, embedder.dimension)
+        require_backend(index, embedder)
     except IndexMissingError:
         settings = chunker or ChunkerSettings()
-        index = Index.create(directory, embedder_info(embedder), {"chunker": settings.to_json(), **EVAL_HEADER})
+        index = Index.create(directory, embedder_info(embedder), {"chunker": settings.to_json(), **EVAL_HEADER,
+                                                                  BACKEND_KEY: backend_of(embedder)})
     stored = index.manifest.settings.get("chunker")
     splitter = PageChunker(embedder.tokenize, embedder.max_tokens,
                            ChunkerSettings(**stored) if isinstance(stored, dict) else chunker)

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from indexes import Chunk, ConfigError, Embedder, Hit, Index
+from indexes.compat import require_backend
 from rag.config import MODES, validate_retrieval
 from rag.retrieval.fusion import Ranked, fuse_rrf, fuse_scores
 from rag.retrieval.reranking import Reranker
@@ -99,6 +100,7 @@ class Retriever:
     def __init__(self, index: Index, embedder: Embedder, settings: RetrievalSettings | None = None, *,
                  reranker: Reranker | None = None) -> None:
         index.require_embedder(embedder.name, embedder.dimension)
+        require_backend(index, embedder)
         self.index = index
         self.embedder = embedder
         self.settings = settings or RetrievalSettings()

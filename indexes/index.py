@@ -79,7 +79,7 @@ class Index:
             manifest = read_manifest(directory)
             vectors_path = directory / manifest.vectors_file
             try:
-                vectors = VectorIndex.load(vectors_path)
+                vectors = VectorIndex.load(vectors_path, mmap=True)
             except RuntimeError:
                 if not vectors_path.exists():
                     continue  # a writer switched generations under us: read the new manifest
@@ -91,6 +91,7 @@ class Index:
 
     def close(self) -> None:
         self._store.close()
+        self._vectors.close()
 
     def __enter__(self) -> Index:
         return self
@@ -113,6 +114,11 @@ class Index:
             raise EmbedderMismatchError(
                 f"index {self.directory} was built with embedder {info.name!r} ({info.dimension} dims), "
                 f"not {name!r} ({dimension} dims): use that embedder, or ingest into a new --index")
+
+    @property
+    def dense_kind(self) -> str:
+        """``flat`` (exact scan) or ``ivf`` (inverted file, above ``settings["flat_limit"]``)."""
+        return self._vectors.kind
 
     # -- reading -----------------------------------------------------------------------
     def __len__(self) -> int:

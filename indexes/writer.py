@@ -27,7 +27,7 @@ from indexes.layout import DB, LOCK, bm25_dir, delete_path, generation_of, store
 from indexes.manifest import Manifest, read_manifest, write_manifest
 from indexes.records import Chunk, text_hash
 from indexes.store import ChunkStore, SourceRecord
-from indexes.vectors import VectorIndex
+from indexes.vectors import FLAT_LIMIT, VectorIndex
 
 __all__ = ["IndexWriter"]
 
@@ -72,7 +72,7 @@ class IndexWriter:
             self._store = ChunkStore(directory / DB)
             self._recover()
             self.manifest = read_manifest(directory)
-            self._vectors = VectorIndex.load(directory / self.manifest.vectors_file)
+            self._vectors = self._load_vectors()
         except BaseException:
             self._lock.close()
             raise
@@ -92,6 +92,12 @@ class IndexWriter:
             gen = generation_of(path)
             if gen is None or gen > sql_gen:
                 delete_path(path)
+
+    def _load_vectors(self) -> VectorIndex:
+        """The committed vectors, in memory to be changed; ``settings["flat_limit"]`` (optional)
+        overrides the count above which they become an IVF index (``indexes.vectors``)."""
+        limit = int(self.manifest.settings.get("flat_limit", FLAT_LIMIT))
+        return VectorIndex.load(self.directory / self.manifest.vectors_file, flat_limit=limit)
 
     def _count_indexed(self) -> int:
         return sum(1 for s in self._store.sources() if s.status == "indexed")
@@ -162,6 +168,7 @@ class IndexWriter:
         if not self._dirty:
             return self.manifest.generation
         gen = self.next_generation
+        self._vectors = self._vectors.fitted()  # flat or IVF by count: readers use the old file meanwhile
         self._vectors.save(self.directory / f"vectors-{gen}.faiss")
         bm25 = self._bm25_changes.apply(self._committed_bm25(gen))
         bm25.save(bm25_dir(self.directory, gen))
@@ -208,7 +215,7 @@ class IndexWriter:
         if self._dirty:
             self._store.rollback()
             self._dirty = False
-            self._vectors = VectorIndex.load(self.directory / self.manifest.vectors_file)
+            self._vectors = self._load_vectors()
             self._bm25_changes = Bm25Changes()
 
     def close(self) -> None:

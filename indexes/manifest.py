@@ -19,7 +19,8 @@ from indexes.errors import IndexFormatError, IndexMissingError
 __all__ = ["FORMAT", "FORMAT_VERSION", "EmbedderInfo", "Manifest", "is_index_file", "read_manifest", "write_manifest"]
 
 FORMAT = "rag-index"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 3      # 3: a generation is a base plus an optional delta segment (``base`` names the base)
+READABLE_VERSIONS = (1, 3)  # 1: every generation is its own base
 MANIFEST = "manifest.json"
 
 
@@ -43,10 +44,20 @@ class Manifest:
     created: float = 0.0
     updated: float = 0.0
     version: int = FORMAT_VERSION
+    base: int | None = None  # the generation whose vectors/BM25 files this one builds on (None: itself)
+
+    @property
+    def base_generation(self) -> int:
+        return self.generation if self.base is None else self.base
 
     @property
     def vectors_file(self) -> str:
-        return f"vectors-{self.generation}.faiss"
+        return f"vectors-{self.base_generation}.faiss"
+
+    @property
+    def delta_dir(self) -> str | None:
+        """``delta-<gen>`` when this generation is its base plus a delta segment."""
+        return None if self.base_generation == self.generation else f"delta-{self.generation}"
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -55,7 +66,7 @@ class Manifest:
 
 
 _INDEX_FILE = re.compile(r"(manifest\.json(\.tmp)?|chunks\.sqlite(-wal|-shm|-journal)?|write\.lock|"
-                         r"vectors-\d+\.faiss(\.tmp)?|bm25-\d+(\.tmp)?)")
+                         r"vectors-\d+\.faiss(\.tmp)?|bm25-\d+(\.tmp)?|delta-\d+(\.tmp)?)")
 
 
 def is_index_file(name: str) -> bool:
@@ -78,10 +89,10 @@ def read_manifest(directory: Path) -> Manifest:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise IndexFormatError(f"{path} is not a rag index manifest")
     version = data.get("version")
-    if version != FORMAT_VERSION:
+    if version not in READABLE_VERSIONS:
         raise IndexFormatError(
             f"index format version {version} at {directory} is not supported by this version "
-            f"(expects {FORMAT_VERSION}); rebuild it with `rag ingest` into a new --index directory")
+            f"(reads {', '.join(map(str, READABLE_VERSIONS))}); rebuild it with `rag ingest` into a new --index directory")
     try:
         return Manifest(
             embedder=EmbedderInfo(**data["embedder"]),
@@ -90,6 +101,7 @@ def read_manifest(directory: Path) -> Manifest:
             counts={k: int(v) for k, v in data.get("counts", {}).items()},
             created=float(data.get("created", 0.0)),
             updated=float(data.get("updated", 0.0)),
+            base=None if data.get("base") is None else int(data["base"]),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise IndexFormatError(f"{path} is damaged ({exc}); rebuild the index with `rag ingest`") from exc

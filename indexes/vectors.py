@@ -112,14 +112,27 @@ class VectorIndex:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return np.asarray(self._index.reconstruct_batch(np.ascontiguousarray(ids, dtype=np.int64)), dtype=np.float32)
 
-    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Return ``(scores, ids)`` of the ``k`` nearest, best first; ids of -1 mean 'none'."""
+    def search(self, query: np.ndarray, k: int, params: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``(scores, ids)`` of the ``k`` nearest, best first; ``params``: FAISS search
+        parameters (e.g. an id selector that leaves tombstones out)."""
         if len(self) == 0 or k <= 0:
             return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
         q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
-        scores, ids = self._index.search(q, min(k, len(self)))
+        scores, ids = self._index.search(q, min(k, len(self)), params=params)
         keep = ids[0] >= 0
         return scores[0][keep], ids[0][keep]
+
+    def search_params(self, excluded: np.ndarray) -> tuple[Any, ...]:
+        """FAISS search parameters leaving ``excluded`` ids out (with this index's nprobe), first of a
+        tuple that also holds the selectors it points to (FAISS does not keep them alive)."""
+        faiss = _faiss()
+        dead = faiss.IDSelectorBatch(np.ascontiguousarray(excluded, dtype=np.int64))
+        alive = faiss.IDSelectorNot(dead)
+        params: Any = faiss.SearchParametersIVF() if self.kind == "ivf" else faiss.SearchParameters()
+        params.sel = alive
+        if self.kind == "ivf":
+            params.nprobe = int(self._index.nprobe)
+        return params, alive, dead
 
     def copy(self) -> VectorIndex:
         faiss = _faiss()

@@ -1,6 +1,6 @@
 """How the index grows: ingest, search, RAM, disk, open and one-file sync at 10k, 100k and 1M chunks.
 
-    python benchmarks/scale.py [--sizes 10k,100k,1M] [--label today] [--cache DIR] [--queries 200]
+    python benchmarks/scale.py [--sizes 10k,100k,1M] [--label segments] [--cache DIR] [--queries 200]
 
 Text is sampled from ``../shared/data/text/real/``: its files are chunked the way ingest does
 (``PageChunker``, 200 tokens) and ~9k real chunks are embedded once with the default embedder
@@ -12,7 +12,7 @@ questions (SciFact, pdf_dev) embedded with the same model.
 
 The vectors go in below the embedder, through the writer API ingest itself uses
 (``IndexWriter.replace_source(record, chunks, vectors, texts=...)``), as files of 20 chunks.
-For each size: the bulk build (commits of N/10 chunks), then **ingest per 1,000 chunks** measured on
+For each size: the bulk build (``--bulk-commits`` commits, 10 by default), then **ingest per 1,000 chunks** measured on
 the last 2,000 chunks committed at once (ingest's default ``commit_every``), recall@10 of the dense
 index against exact search, then in a fresh process (``measure``): time to open, time to the first
 hybrid answer (BM25 loads lazily), search p50/p95 through ``rag``'s ``Retriever`` (dense, bm25,
@@ -110,10 +110,9 @@ def write_files(index: Index, texts: list[str], vectors: np.ndarray, first_chunk
         writer.commit()
 
 
-def build(data: dict[str, Any], directory: Path, n: int) -> dict[str, float]:
+def build(data: dict[str, Any], directory: Path, n: int, step: int) -> dict[str, float]:
     info = EmbedderInfo(name=DEFAULT_EMBEDDER, dimension=int(data["vectors"].shape[1]), max_tokens=256)
     index = Index.create(directory, info)
-    step = max(LAST_BATCH, n // 10)
     started = time.perf_counter()
     done = 0
     while done < n - LAST_BATCH:
@@ -132,13 +131,12 @@ def build(data: dict[str, Any], directory: Path, n: int) -> dict[str, float]:
             "ingest_s_per_1k": last / LAST_BATCH * 1000}
 
 
-def exact_top(data: dict[str, Any], n: int, k: int = 10) -> np.ndarray:
+def exact_top(data: dict[str, Any], n: int, step: int, k: int = 10) -> np.ndarray:
     """The exact top-``k`` chunks of every query, as positions in the corpus (0 .. n-1)."""
     queries = data["query_vectors"].astype(np.float32)
     best_s = np.full((len(queries), k), -np.inf, dtype=np.float32)
     best_i = np.zeros((len(queries), k), dtype=np.int64)
     done = 0
-    step = max(LAST_BATCH, n // 10)
     while done < n:
         size = min(step, n - LAST_BATCH - done) if done < n - LAST_BATCH else LAST_BATCH
         _texts, vectors = batch(data, done // LAST_BATCH, size)
@@ -205,12 +203,12 @@ def measure(directory: Path, cache: Path, exact_path: Path, count: int) -> dict[
     return out
 
 
-def sync(data: dict[str, Any], directory: Path, n: int, repeats: int = 3) -> float:
+def sync(data: dict[str, Any], directory: Path, n: int, step: int, repeats: int = 3) -> float:
     """Median seconds to replace one file's ``PER_FILE`` chunks and commit, writer opening included.
 
     The files get their own content again (new rows, same chunks), so the exact answers stay true."""
     times = []
-    first, first_vectors = batch(data, 0, max(LAST_BATCH, n // 10) if n > LAST_BATCH else LAST_BATCH)
+    first, first_vectors = batch(data, 0, step if n > LAST_BATCH else LAST_BATCH)
     for r in range(repeats):
         texts, vectors = first[PER_FILE * r:PER_FILE * (r + 1)], first_vectors[PER_FILE * r:PER_FILE * (r + 1)]
         index = Index.open(directory)
@@ -229,22 +227,23 @@ def run(size: str, args: argparse.Namespace) -> dict[str, float]:
     n = SIZES[size]
     data = base(args.cache)
     directory = args.cache / f"index-{args.label}-{size}"
-    exact_path = args.cache / f"exact-{size}.npy"
+    step = max(LAST_BATCH, n // args.bulk_commits)  # the corpus depends on it: chunks come in batches
+    exact_path = args.cache / f"exact-{size}-{args.bulk_commits}.npy"
     row: dict[str, float] = {"chunks": n}
     if not (args.reuse and (directory / "manifest.json").exists()):
         import shutil
 
         shutil.rmtree(directory, ignore_errors=True)
         print(f"building {size} in {directory}", file=sys.stderr)
-        row.update(build(data, directory, n))
+        row.update(build(data, directory, n, step))
     if not exact_path.exists():
-        np.save(exact_path, exact_top(data, n))
+        np.save(exact_path, exact_top(data, n, step))
     result = subprocess.run([sys.executable, __file__, "--measure", str(directory), "--cache", str(args.cache),
                              "--exact", str(exact_path), "--queries", str(args.queries)],
                             check=True, capture_output=True, text=True, cwd=REPO)
     row.update(json.loads(result.stdout))
     row["disk_mb"] = disk_mb(directory)
-    row["sync_s"] = sync(data, directory, n)
+    row["sync_s"] = sync(data, directory, n, step)
     return row
 
 
@@ -261,9 +260,9 @@ def plot(results: dict[str, dict[str, dict[str, float]]], path: Path) -> None:
     for ax, (title, keys) in zip(axes, panels, strict=True):
         for label, rows in results.items():
             ordered = sorted(rows.values(), key=lambda r: r["chunks"])
-            for key in keys:
+            for n, key in enumerate(keys):
                 xs = [r["chunks"] for r in ordered if key in r]
-                ax.plot(xs, [r[key] for r in ordered if key in r], marker="o",
+                ax.plot(xs, [r[key] for r in ordered if key in r], marker="o", color=f"C{n}",
                         linestyle="-" if label == list(results)[-1] else "--", label=f"{key} ({label})")
         ax.set_xscale("log")
         if title != "dense recall@10":
@@ -279,9 +278,10 @@ def plot(results: dict[str, dict[str, dict[str, float]]], path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="10k,100k,1M")
-    parser.add_argument("--label", default="today")
+    parser.add_argument("--label", default="segments", help="the code measured (a line of the plot)")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "rag-scale")
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--bulk-commits", type=int, default=10, help="commits of the bulk build")
     parser.add_argument("--results", type=Path, default=RESULTS, help="where scale.json and scale.png go")
     parser.add_argument("--reuse", action="store_true", help="measure existing indexes again")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
@@ -294,7 +294,7 @@ def main() -> None:
     args.results.mkdir(exist_ok=True)
     out = args.results / "scale.json"
     results = json.loads(out.read_text()) if out.exists() else {}
-    for size in args.sizes.split(","):
+    for size in filter(None, args.sizes.split(",")):  # --sizes "": only redraw the plot
         row = run(size, args)
         results.setdefault(args.label, {}).setdefault(size, {}).update(row)
         out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")

@@ -300,9 +300,6 @@ class Bm25Changes:
             if self.added.pop(i, None) is None:  # added and removed before any commit: never indexed
                 self.removed.add(i)
 
-    def apply(self, base: Bm25Index) -> Bm25Index:
-        return base.updated(self.removed, list(self.added), list(self.added.values()))
-
     def apply_to_delta(self, delta: Bm25Index | None) -> Bm25Index:
         """A delta segment's documents with these changes, not yet scored (``indexes.segments``)."""
         if delta is None:

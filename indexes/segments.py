@@ -97,6 +97,7 @@ class LayeredVectors:
     def __init__(self, base: VectorIndex, delta: Delta) -> None:
         self.base, self.delta = base, delta
         self.dimension = base.dimension
+        self._delta_ids: np.ndarray | None = None  # read once: a reader's delta does not change
         self._params: tuple[Any, ...] = (None,)
         if len(delta.tombstones):
             self._params = base.search_params(delta.tombstones)
@@ -118,7 +119,9 @@ class LayeredVectors:
     def vectors(self, ids: np.ndarray) -> np.ndarray:
         ids = np.asarray(ids, dtype=np.int64)
         out = np.zeros((len(ids), self.dimension), dtype=np.float32)
-        in_delta = np.isin(ids, self.delta.vectors.ids())
+        if self._delta_ids is None:
+            self._delta_ids = self.delta.vectors.ids()
+        in_delta = np.isin(ids, self._delta_ids)
         if in_delta.any():
             out[in_delta] = self.delta.vectors.vectors(ids[in_delta])
         if (~in_delta).any():

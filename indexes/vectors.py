@@ -32,7 +32,7 @@ __all__ = ["FLAT_LIMIT", "TARGET_RECALL", "VectorIndex"]
 
 FLAT_LIMIT = 50_000      # vectors: above this, an inverted file (IVF) replaces the flat scan (a flat scan
                          # of 100k took 52 ms p50 on 2 busy cores: benchmarks/scale.py)
-TARGET_RECALL = 0.97     # recall@10 vs exact that nprobe is chosen for (0.02 margin over the 0.95 goal)
+TARGET_RECALL = 0.99     # recall@10 vs exact on the calibration queries (0.97 gave real questions 0.90 at 100k)
 _CALIBRATION = 200       # calibration queries
 _QUERY_NOISE = 3.0       # norm of the noise moving a stored vector to a calibration query: its best cosine
                          # is then ~0.3, as far as off-topic questions (real SciFact and pdf_dev questions over

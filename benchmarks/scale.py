@@ -247,7 +247,8 @@ def run(size: str, args: argparse.Namespace) -> dict[str, float]:
     return row
 
 
-def plot(results: dict[str, dict[str, dict[str, float]]], path: Path) -> None:
+def plot(results: dict[str, dict[str, dict[str, float]]], path: Path, current: str) -> None:
+    """Growth curves: one colour per measure, solid for the ``current`` label, dashed for the others."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -263,7 +264,7 @@ def plot(results: dict[str, dict[str, dict[str, float]]], path: Path) -> None:
             for n, key in enumerate(keys):
                 xs = [r["chunks"] for r in ordered if key in r]
                 ax.plot(xs, [r[key] for r in ordered if key in r], marker="o", color=f"C{n}",
-                        linestyle="-" if label == list(results)[-1] else "--", label=f"{key} ({label})")
+                        linestyle="-" if label == current else "--", label=f"{key} ({label})")
         ax.set_xscale("log")
         if title != "dense recall@10":
             ax.set_yscale("log")
@@ -299,7 +300,7 @@ def main() -> None:
         results.setdefault(args.label, {}).setdefault(size, {}).update(row)
         out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
         print(json.dumps({"label": args.label, "size": size, **row}))
-    plot(results, args.results / "scale.png")
+    plot(results, args.results / "scale.png", args.label)
 
 
 if __name__ == "__main__":

@@ -1,14 +1,15 @@
 """FAISS adapter: inner-product search over unit vectors (= cosine) with stable int64 ids.
 
-Two structures, chosen by count (``fitted``, called by every commit):
+Two structures, chosen by count (``fitted``, called by every compaction, ``indexes.segments``):
 
 - up to ``FLAT_LIMIT`` vectors, an exact flat scan (``IndexIDMap2(IndexFlatIP)``);
 - above it, an inverted file (``IndexIVFFlat``): a k-means coarse quantiser of ``sqrt(n)``
   lists, trained on a sample of the stored vectors; a query scans the ``nprobe`` nearest lists.
   ``nprobe`` is the smallest power of two whose recall@10 against the exact scan reaches
   ``TARGET_RECALL`` on calibration queries (stored vectors moved by noise as far as off-topic
-  questions sit from their best chunk: the hard case, whose top 10 spreads over many lists). It deletes with ``remove_ids`` (a hashtable direct map also gives
-  ``reconstruct`` of any id). It is retrained when the count has grown 4x since training.
+  questions sit from their best chunk: the hard case, whose top 10 spreads over many lists).
+  It deletes with ``remove_ids`` (a hashtable direct map also gives ``reconstruct`` of any id).
+  It is retrained when the count has grown 4x since training.
 
 Training happens inside a writer's commit, before the new generation's file is written: readers
 keep searching the previous generation meanwhile. Readers load the file memory-mapped

@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -252,7 +252,8 @@ class Bm25Index:
             if empty:
                 return cls(settings, np.zeros(0, np.int64), {}, np.zeros(0, np.int32), np.zeros(1, np.int64), None,
                            tokenizer=_tokenizer(settings, meta))
-            ids = np.load(directory / "doc_ids.npy", allow_pickle=False)
+            mapped: Literal["r"] | None = None if with_tokens else "r"  # a reader maps them: opening reads no postings
+            ids = np.load(directory / "doc_ids.npy", allow_pickle=False, mmap_mode=mapped)
             tokens = offsets = None
             if with_tokens:
                 tokens = np.load(directory / "doc_tokens.npy", allow_pickle=False)
@@ -264,7 +265,7 @@ class Bm25Index:
             matrix = None
             if meta.get("scored"):  # bm25s's files, read without bm25s
                 params = json.loads((directory / "params.index.json").read_text(encoding="utf-8"))
-                matrix = tuple(np.load(directory / f"{part}.csc.index.npy", allow_pickle=False)
+                matrix = tuple(np.load(directory / f"{part}.csc.index.npy", allow_pickle=False, mmap_mode=mapped)
                                for part in ("data", "indices", "indptr"))
                 if int(params["num_docs"]) != len(ids) or len(matrix[2]) != len(vocab) + 1:
                     raise ValueError(f"{params['num_docs']} scored documents and {len(matrix[2]) - 1} terms, "

@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -122,12 +122,13 @@ class Bm25Index:
         return empty.updated((), ids, texts)
 
     def updated(self, removed: Sequence[int] | set[int], added_ids: Sequence[int],
-                added_texts: Sequence[str]) -> Bm25Index:
+                added_texts: Sequence[str], *, scored: bool = True,
+                added_terms: Sequence[list[str]] | None = None) -> Bm25Index:
         """A new index without the ``removed`` ids and with ``added_texts`` as ``added_ids``.
 
-        Only the added texts are tokenized; the score matrix is rebuilt from token ids.
-        """
-        if len(added_ids) != len(added_texts):
+        Only the added texts are tokenized (``added_terms``: already tokenized); the score matrix
+        is rebuilt from token ids, unless ``scored`` is False (a delta segment scores itself)."""
+        if added_terms is None and len(added_ids) != len(added_texts):
             raise ValueError(f"{len(added_ids)} ids but {len(added_texts)} texts")
         tokens, offsets = self._token_store()
         keep = ~np.isin(self._ids, np.fromiter(removed, dtype=np.int64, count=len(removed)))
@@ -136,8 +137,7 @@ class Bm25Index:
         vocab = dict(self._vocab)
         new_tokens: list[int] = []
         new_lengths: list[int] = []
-        for text in added_texts:
-            terms = self.tokenizer(text)
+        for terms in (added_terms if added_terms is not None else map(self.tokenizer, added_texts)):
             new_tokens.extend(vocab.setdefault(t, len(vocab)) for t in terms)
             new_lengths.append(len(terms))
         all_tokens = np.concatenate([kept_tokens, np.asarray(new_tokens, dtype=np.int32)])
@@ -145,6 +145,8 @@ class Bm25Index:
         all_ids = np.concatenate([self._ids[keep], np.asarray(added_ids, dtype=np.int64)])
         all_tokens, vocab = _compact(all_tokens, vocab)
         all_offsets = np.concatenate([[0], np.cumsum(all_lengths)]).astype(np.int64)
+        if not scored:
+            return Bm25Index(self.settings, all_ids, vocab, all_tokens, all_offsets, None, tokenizer=self.tokenizer)
         return self._from_tokens(self.settings, all_ids, vocab, all_tokens, all_offsets, self.tokenizer)
 
     @classmethod
@@ -170,15 +172,34 @@ class Bm25Index:
     def ids(self) -> np.ndarray:
         return self._ids
 
-    def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
+    @property
+    def vocab(self) -> dict[str, int]:
+        return self._vocab
+
+    @property
+    def matrix(self) -> _Matrix | None:
+        return self._matrix
+
+    def token_store(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every document's token ids, concatenated, and where each starts (``offsets[-1]`` = total)."""
+        return self._token_store()
+
+    def with_matrix(self, matrix: _Matrix) -> Bm25Index:
+        """The same documents scored by ``matrix`` (term-major weights computed elsewhere)."""
+        return Bm25Index(self.settings, self._ids, self._vocab, self._tokens, self._offsets, matrix,
+                         tokenizer=self.tokenizer)
+
+    def search(self, query: str, k: int, hidden: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """``(scores, ids)`` of the ``k`` best chunks for ``query``, best first; only chunks
-        sharing at least one term with the query are returned."""
+        sharing at least one term with the query are returned, none at the ``hidden`` positions."""
         terms = [self._vocab[t] for t in self.tokenizer(query) if t in self._vocab]
         if self._matrix is None or k <= 0 or not terms:
             return np.zeros(0, np.float32), np.zeros(0, np.int64)
         data, indices, indptr = self._matrix
         postings = np.concatenate([np.arange(indptr[t], indptr[t + 1]) for t in terms])
         scores = np.bincount(indices[postings], weights=data[postings], minlength=len(self._ids)).astype(np.float32)
+        if hidden is not None:
+            scores[hidden] = 0.0
         hits = np.flatnonzero(scores > 0)
         if len(hits) > k:
             hits = hits[np.argpartition(-scores[hits], k - 1)[:k]]
@@ -192,10 +213,12 @@ class Bm25Index:
         tmp = directory.with_name(directory.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
-        if self._matrix is not None:
-            if self._model is None:
-                raise ValueError("only a BM25 index built in this process can be saved")
+        if self._model is not None:
             self._model.save(str(tmp), show_progress=False)
+        elif self._matrix is not None:  # scored here (a delta segment): the same files bm25s writes
+            for part, array in zip(("data", "indices", "indptr"), self._matrix, strict=True):
+                np.save(tmp / f"{part}.csc.index.npy", array, allow_pickle=False)
+            (tmp / "params.index.json").write_text(json.dumps({"num_docs": len(self._ids)}), encoding="utf-8")
         np.save(tmp / "doc_ids.npy", self._ids, allow_pickle=False)
         np.save(tmp / "doc_tokens.npy", tokens, allow_pickle=False)
         np.save(tmp / "doc_offsets.npy", offsets, allow_pickle=False)
@@ -203,7 +226,7 @@ class Bm25Index:
                 "terms": len(self._vocab), "scored": self._matrix is not None,
                 "stopwords": sorted(self.tokenizer.stopwords)}
         (tmp / _SETTINGS).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-        if self._matrix is None:  # bm25s wrote no vocabulary: it is still needed to extend the index
+        if self._model is None:  # bm25s wrote no vocabulary: it is still needed to extend the index
             (tmp / "vocab.index.json").write_text(json.dumps(self._vocab, ensure_ascii=False), encoding="utf-8")
         for path in tmp.iterdir():
             with open(path, "rb") as handle:
@@ -213,9 +236,10 @@ class Bm25Index:
         _fsync_dir(directory.parent)
 
     @classmethod
-    def load(cls, directory: Path, *, with_tokens: bool = False) -> Bm25Index:
+    def load(cls, directory: Path, *, with_tokens: bool = False, empty: bool = False) -> Bm25Index:
         """Read ``directory``; the token store (needed only to derive a new generation)
-        is read when ``with_tokens``. Raises ``FileNotFoundError`` if it does not exist."""
+        is read when ``with_tokens``; ``empty``: only its settings, as an index of no documents.
+        Raises ``FileNotFoundError`` if it does not exist."""
         if not directory.is_dir():
             raise FileNotFoundError(directory)
         try:
@@ -225,7 +249,11 @@ class Bm25Index:
                                        f"(reads {READABLE_FORMATS}); rebuild the index with `rag ingest` into a new --index")
             current = meta["format"] >= 2
             settings = Bm25Settings(**{"hangul": current, "nfkc": current, **meta["settings"]})
-            ids = np.load(directory / "doc_ids.npy", allow_pickle=False)
+            if empty:
+                return cls(settings, np.zeros(0, np.int64), {}, np.zeros(0, np.int32), np.zeros(1, np.int64), None,
+                           tokenizer=_tokenizer(settings, meta))
+            mapped: Literal["r"] | None = None if with_tokens else "r"  # a reader maps them: opening reads no postings
+            ids = np.load(directory / "doc_ids.npy", allow_pickle=False, mmap_mode=mapped)
             tokens = offsets = None
             if with_tokens:
                 tokens = np.load(directory / "doc_tokens.npy", allow_pickle=False)
@@ -237,7 +265,7 @@ class Bm25Index:
             matrix = None
             if meta.get("scored"):  # bm25s's files, read without bm25s
                 params = json.loads((directory / "params.index.json").read_text(encoding="utf-8"))
-                matrix = tuple(np.load(directory / f"{part}.csc.index.npy", allow_pickle=False)
+                matrix = tuple(np.load(directory / f"{part}.csc.index.npy", allow_pickle=False, mmap_mode=mapped)
                                for part in ("data", "indices", "indptr"))
                 if int(params["num_docs"]) != len(ids) or len(matrix[2]) != len(vocab) + 1:
                     raise ValueError(f"{params['num_docs']} scored documents and {len(matrix[2]) - 1} terms, "
@@ -247,9 +275,12 @@ class Bm25Index:
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise IndexFormatError(f"{directory} is damaged ({exc}); run `rag status --check`, "
                                    "then rebuild the index with `rag ingest` into a new --index") from exc
-        recorded = meta.get("stopwords")
-        tokenizer = Tokenizer(settings, frozenset(recorded) if isinstance(recorded, list) else None)
-        return cls(settings, ids, vocab, tokens, offsets, matrix, tokenizer=tokenizer)
+        return cls(settings, ids, vocab, tokens, offsets, matrix, tokenizer=_tokenizer(settings, meta))
+
+
+def _tokenizer(settings: Bm25Settings, meta: dict[str, Any]) -> Tokenizer:
+    recorded = meta.get("stopwords")  # the list the index was built with
+    return Tokenizer(settings, frozenset(recorded) if isinstance(recorded, list) else None)
 
 
 class Bm25Changes:
@@ -270,8 +301,11 @@ class Bm25Changes:
             if self.added.pop(i, None) is None:  # added and removed before any commit: never indexed
                 self.removed.add(i)
 
-    def apply(self, base: Bm25Index) -> Bm25Index:
-        return base.updated(self.removed, list(self.added), list(self.added.values()))
+    def apply_to_delta(self, delta: Bm25Index | None) -> Bm25Index:
+        """A delta segment's documents with these changes, not yet scored (``indexes.segments``)."""
+        if delta is None:
+            raise ValueError("the delta's BM25 is not loaded")
+        return delta.updated(self.removed, list(self.added), list(self.added.values()), scored=False)
 
     def clear(self) -> None:
         self.added.clear()

@@ -32,6 +32,7 @@ from indexes.errors import EmbedderMismatchError, IndexFormatError
 from indexes.layout import DB, bm25_dir, stored_texts
 from indexes.manifest import FORMAT_VERSION, EmbedderInfo, Manifest, is_index_file, read_manifest, write_manifest
 from indexes.records import Chunk, Hit
+from indexes.segments import Delta, LayeredBm25, LayeredVectors
 from indexes.store import ChunkStore, SourceRecord
 from indexes.vectors import VectorIndex
 from indexes.writer import IndexWriter
@@ -46,12 +47,13 @@ _MIGRATE_WAIT = 30.0  # seconds to wait for another writer before migrating an o
 class Index:
     """A read view of one committed generation, and the door to writing."""
 
-    def __init__(self, directory: Path, manifest: Manifest, store: ChunkStore, vectors: VectorIndex) -> None:
+    def __init__(self, directory: Path, manifest: Manifest, store: ChunkStore,
+                 vectors: VectorIndex | LayeredVectors) -> None:
         self.directory = directory
         self.manifest = manifest
         self._store = store
         self._vectors = vectors
-        self._bm25: Bm25Index | None = None
+        self._bm25: Bm25Index | LayeredBm25 | None = None
 
     # -- opening -----------------------------------------------------------------------
     @classmethod
@@ -90,11 +92,14 @@ class Index:
                 continue
             vectors_path = directory / manifest.vectors_file
             try:
-                vectors = VectorIndex.load(vectors_path)
-            except RuntimeError:
-                if not vectors_path.exists():
+                vectors: VectorIndex | LayeredVectors = VectorIndex.load(vectors_path, mmap=True)
+                if manifest.delta_dir:
+                    vectors = LayeredVectors(vectors, Delta.load(directory / manifest.delta_dir, mmap=True))  # type: ignore[arg-type]
+            except (RuntimeError, FileNotFoundError):
+                if not vectors_path.exists() or (manifest.delta_dir and not (directory / manifest.delta_dir).exists()):
                     continue  # a writer switched generations under us: read the new manifest
-                raise IndexFormatError(f"{vectors_path} is damaged; rebuild the index with `rag ingest`") from None
+                raise IndexFormatError(f"{vectors_path} or its delta is damaged; rebuild the index with "
+                                       "`rag ingest`") from None
             if not (directory / DB).exists():
                 raise IndexFormatError(f"{directory / DB} is missing; rebuild the index with `rag ingest`")
             return cls(directory, manifest, ChunkStore(directory / DB), vectors)
@@ -113,6 +118,7 @@ class Index:
 
     def close(self) -> None:
         self._store.close()
+        self._vectors.close()
 
     def __enter__(self) -> Index:
         return self
@@ -135,6 +141,11 @@ class Index:
             raise EmbedderMismatchError(
                 f"index {self.directory} was built with embedder {info.name!r} ({info.dimension} dims), "
                 f"not {name!r} ({dimension} dims): use that embedder, or ingest into a new --index")
+
+    @property
+    def dense_kind(self) -> str:
+        """``flat`` (exact scan) or ``ivf`` (inverted file, above ``settings["flat_limit"]``)."""
+        return self._vectors.kind
 
     # -- reading -----------------------------------------------------------------------
     def __len__(self) -> int:
@@ -166,14 +177,18 @@ class Index:
         """The chunks with these ids that this generation can see."""
         return self._store.chunks_by_ids(ids, self.generation)
 
-    def bm25(self) -> Bm25Index:
-        """This generation's BM25 index, loaded on first use.
+    def bm25(self) -> Bm25Index | LayeredBm25:
+        """This generation's BM25 index (its base's, with its delta's), loaded on first use.
 
         An index written before BM25 existed has none on disk: it is built in memory
         (and written by the next commit)."""
         if self._bm25 is None:
             try:
-                self._bm25 = Bm25Index.load(bm25_dir(self.directory, self.generation))
+                base = Bm25Index.load(bm25_dir(self.directory, self.manifest.base_generation))
+                delta = self.manifest.delta_dir
+                self._bm25 = base if delta is None else LayeredBm25(
+                    base, Bm25Index.load(self.directory / delta / "bm25"),
+                    np.load(self.directory / delta / "tombstones.npy", allow_pickle=False))
             except FileNotFoundError:
                 if read_manifest(self.directory).generation > self.generation + 2:
                     raise IndexFormatError(f"{self.directory} moved on by several generations while open; "
@@ -209,15 +224,20 @@ class Index:
         return problems + self._check_bm25(row_ids)
 
     def _check_bm25(self, row_ids: set[int]) -> list[str]:
+        delta = self.manifest.delta_dir
         try:
-            bm25 = Bm25Index.load(bm25_dir(self.directory, self.generation), with_tokens=True)
+            ids = Bm25Index.load(bm25_dir(self.directory, self.manifest.base_generation), with_tokens=True).ids()
+            if delta is not None:
+                tombstones = np.load(self.directory / delta / "tombstones.npy", allow_pickle=False)
+                added = Bm25Index.load(self.directory / delta / "bm25", with_tokens=True).ids()
+                ids = np.concatenate([ids[~np.isin(ids, tombstones)], added])
         except FileNotFoundError:
             return [f"no BM25 index for generation {self.generation}; the next `rag ingest` builds it"]
         except IndexFormatError as exc:
             return [exc.message]
         problems = []
-        bm25_ids = set(bm25.ids().tolist())
-        if len(bm25_ids) != len(bm25):
+        bm25_ids = set(ids.tolist())
+        if len(bm25_ids) != len(ids):
             problems.append("BM25 lists a chunk id twice")
         if bm25_ids - row_ids:
             problems.append(f"{len(bm25_ids - row_ids)} BM25 ids have no chunk row")

@@ -25,8 +25,8 @@ __all__ = ["FORMAT", "FORMAT_VERSION", "MIGRATABLE", "EmbedderInfo", "Manifest",
            "write_manifest"]
 
 FORMAT = "rag-index"
-FORMAT_VERSION = 2
-MIGRATABLE = frozenset({1})  # older versions that a new generation brings up to FORMAT_VERSION by additions
+FORMAT_VERSION = 3  # 2: chunks carry locator, section, ocr; 3: a generation is a base plus an optional delta
+MIGRATABLE = frozenset({1, 2})  # older versions that a new generation brings up to FORMAT_VERSION by additions
 MANIFEST = "manifest.json"
 
 
@@ -50,10 +50,20 @@ class Manifest:
     created: float = 0.0
     updated: float = 0.0
     version: int = FORMAT_VERSION
+    base: int | None = None  # the generation whose vectors/BM25 files this one builds on (None: itself)
+
+    @property
+    def base_generation(self) -> int:
+        return self.generation if self.base is None else self.base
 
     @property
     def vectors_file(self) -> str:
-        return f"vectors-{self.generation}.faiss"
+        return f"vectors-{self.base_generation}.faiss"
+
+    @property
+    def delta_dir(self) -> str | None:
+        """``delta-<gen>`` when this generation is its base plus a delta segment."""
+        return None if self.base_generation == self.generation else f"delta-{self.generation}"
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -62,7 +72,7 @@ class Manifest:
 
 
 _INDEX_FILE = re.compile(r"(manifest\.json(\.tmp)?|chunks\.sqlite(-wal|-shm|-journal)?|write\.lock|"
-                         r"vectors-\d+\.faiss(\.tmp)?|bm25-\d+(\.tmp)?)")
+                         r"vectors-\d+\.faiss(\.tmp)?|bm25-\d+(\.tmp)?|delta-\d+(\.tmp)?)")
 
 
 def is_index_file(name: str) -> bool:
@@ -88,7 +98,8 @@ def read_manifest(directory: Path) -> Manifest:
     if version != FORMAT_VERSION and version not in MIGRATABLE:
         raise IndexFormatError(
             f"index format version {version} at {directory} is not supported by this version "
-            f"(expects {FORMAT_VERSION}); rebuild it with `rag ingest` into a new --index directory")
+            f"(reads {', '.join(map(str, sorted({*MIGRATABLE, FORMAT_VERSION})))}); "
+            "rebuild it with `rag ingest` into a new --index directory")
     try:
         return Manifest(
             embedder=EmbedderInfo(**data["embedder"]),
@@ -98,6 +109,7 @@ def read_manifest(directory: Path) -> Manifest:
             created=float(data.get("created", 0.0)),
             updated=float(data.get("updated", 0.0)),
             version=int(version),
+            base=None if data.get("base") is None else int(data["base"]),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise IndexFormatError(f"{path} is damaged ({exc}); rebuild the index with `rag ingest`") from exc

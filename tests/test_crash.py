@@ -21,6 +21,7 @@ import pytest
 
 from indexes import HashEmbedder, Index, IndexLockedError
 from ingest import IngestOptions, ingest_paths
+from ingest.pipeline import embedder_info
 
 pytestmark = pytest.mark.slow
 
@@ -92,12 +93,15 @@ def _assert_healthy(index_dir: Path) -> int:
         return len(index.sources())
 
 
-def test_kill_at_many_points_then_resume(tmp_path: Path) -> None:
+@pytest.mark.parametrize("segments", [None, {"delta_from": 50, "compact_ratio": 0.3}], ids=["bases", "deltas"])
+def test_kill_at_many_points_then_resume(tmp_path: Path, segments: dict[str, float] | None) -> None:
     corpus = _corpus(tmp_path / "corpus")
     reference = ingest_paths(tmp_path / "ref", [corpus], EMB, IngestOptions(workers=0))
     with Index.open(tmp_path / "ref") as ref:
         expected_chunks = len(ref)
     index_dir = tmp_path / "idx"
+    if segments:  # commits write delta segments past 50 chunks, compacting past 30 % of the base
+        Index.create(index_dir, embedder_info(EMB), {**ref.manifest.settings, **segments}).close()
     seen_partial = False
     # The first kill lands as soon as the writer holds the lock (before it commits anything);
     # the others count from its first commit, so that a slow start on a loaded machine

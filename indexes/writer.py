@@ -12,6 +12,9 @@ An index of an older, additively different format version is migrated by the
 writer that opens it: the new columns are added and the same chunks, vectors
 and BM25 are published as a new generation of the current version, so a reader
 sees either the old generation whole or the migrated one.
+
+Over 300 lines on purpose: recovery, migration, delta commits and compaction share one commit point and its
+crash-safety argument, so they stay in one module.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from indexes.manifest import FORMAT_VERSION
 from rag.cli import main
 
 
@@ -39,7 +40,7 @@ def test_ingest_search_sources_status_remove(tmp_path: Path, sample_dir: Path,
     assert code == 0 and "3 indexed, 0 failed" in out
 
     code, out, _ = _run(capsys, "status", "--index", idx, "--check")
-    assert code == 0 and "check:      ok" in out and "format:     version 2" in out
+    assert code == 0 and "check:      ok" in out and f"format:     version {FORMAT_VERSION}" in out
 
     code, out, _ = _run(capsys, "remove", str(sample_dir / "tide-table.html"), "--index", idx)
     assert code == 0 and "1 file(s) removed" in out

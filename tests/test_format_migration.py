@@ -46,7 +46,7 @@ def _rows(directory: Path) -> list[tuple]:  # type: ignore[type-arg]
 def test_a_version_1_index_opens_answers_and_is_migrated_in_a_new_generation(old_index: Path) -> None:
     before = _manifest(old_index)
     rows = _rows(old_index)
-    assert before["version"] == 1 and FORMAT_VERSION == 2 and len(rows) == 3
+    assert before["version"] == 1 and FORMAT_VERSION == 3 and len(rows) == 3
     generator = EchoGenerator("The harbour speed limit is 5 knots [1].")
     with RAG.open(old_index, embedder=HashEmbedder(), generator=generator) as rag:
         hits = rag.search("harbour speed limit knots", 2)
@@ -57,14 +57,14 @@ def test_a_version_1_index_opens_answers_and_is_migrated_in_a_new_generation(old
     assert cited["file"].endswith("tide-table.html") and cited["page"] is None
     assert (cited["locator"], cited["section"], cited["ocr"]) == (None, None, False)
     after = _manifest(old_index)
-    assert after["version"] == 2 and after["generation"] == before["generation"] + 1
+    assert after["version"] == FORMAT_VERSION and after["generation"] == before["generation"] + 1
     assert after["counts"] == before["counts"] and after["settings"] == before["settings"]  # old header kept
     assert _rows(old_index) == rows  # the same chunks, ids unchanged
     with sqlite3.connect(old_index / "chunks.sqlite") as db:
         columns = {r[1] for r in db.execute("PRAGMA table_info(chunks)")}
     assert {"locator", "section", "ocr"} <= columns
     with Index.open(old_index) as index:
-        assert index.check() == [] and index.manifest.version == 2
+        assert index.check() == [] and index.manifest.version == FORMAT_VERSION
 
 
 def test_a_migrated_index_takes_new_formats(old_index: Path) -> None:

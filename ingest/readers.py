@@ -20,8 +20,9 @@ PDF policy, in brief:
 - pages with no text or mostly garbled text are OCR'd (``ingest.ocr``), only those, and marked
   ``ocr``; the refusals above stand when OCR finds nothing (or is turned off).
 
-Over 300 lines on purpose until the Office and e-book readers arrive: the PDF and HTML readers share the page and
-reason-code contract defined here; then each format gets its own module.
+Over 300 lines on purpose: the PDF reader (decryption, page limits, garble detection, OCR of the pages that need
+it) and the HTML reader share the page and reason-code contract defined here; the other formats have their own
+modules (``ingest.formats``). Splitting PDF reading into its own module is the next step when it grows again.
 """
 
 from __future__ import annotations

@@ -221,7 +221,7 @@ def test_a_failing_page_is_skipped_not_fatal(monkeypatch: pytest.MonkeyPatch, ca
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(PageObject, "extract_text", flaky)
-    with caplog.at_level(logging.WARNING, logger="ingest.readers"):
+    with caplog.at_level(logging.WARNING, logger="ingest.pdf"):
         doc = read_document(path)
     assert doc.page_count == 15
     assert 2 not in [page.number for page in doc.pages]

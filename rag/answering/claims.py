@@ -27,6 +27,8 @@ import dataclasses
 import re
 from collections.abc import Sequence
 
+import numpy as np
+
 from indexes import Embedder, Hit
 from rag.answering.facts import coverage, negation_conflict, quantifier_gap, slot_conflict, stream, words
 from rag.records import Claim
@@ -185,24 +187,39 @@ def evidence_sentences(text: str) -> list[str]:
     return [s for s in out if s.strip()]
 
 
-def _rank(claim: str, candidates: list[tuple[int, str]], embedder: Embedder | None) -> list[tuple[int, str]]:
+class _Meaning:
+    """Embedding cosines for one reply's checks: each sentence and claim is embedded once, however many
+    claims, parts and source sets it is ranked for (one batch per call, only the texts not seen yet)."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self._embedder = embedder
+        self._vectors: dict[str, np.ndarray] = {}
+
+    def cosines(self, text: str, others: Sequence[str]) -> list[float]:
+        missing = list(dict.fromkeys(t for t in (text, *others) if t not in self._vectors))
+        if missing:
+            self._vectors.update(zip(missing, self._embedder.embed(missing), strict=True))
+        query = self._vectors[text]
+        return [float(query @ self._vectors[t]) for t in others]
+
+
+def _rank(claim: str, candidates: list[tuple[int, str]], meaning: _Meaning | None) -> list[tuple[int, str]]:
     values = {s.value for s in stream(claim)[1]}
 
     def score(item: tuple[int, str]) -> float:
         return coverage(claim, item[1]) * 4 + 1.5 * len(values & {s.value for s in stream(item[1])[1]})
     scores = {i: score(c) for i, c in enumerate(candidates)}
-    if embedder is not None and candidates and getattr(embedder, "name", "") != "hash":
-        vectors = embedder.embed([strip_markers(claim)] + [c[1] for c in candidates])
-        for i in scores:
-            scores[i] += 3 * float(vectors[0] @ vectors[i + 1])
+    if meaning is not None and candidates:
+        for i, cosine in enumerate(meaning.cosines(strip_markers(claim), [c[1] for c in candidates])):
+            scores[i] += 3 * cosine
     return [candidates[i] for i in sorted(scores, key=lambda i: -scores[i])]
 
 
-def _check(claim: str, hits: Sequence[Hit], sources: Sequence[int], embedder: Embedder | None) -> Claim:
+def _check(claim: str, hits: Sequence[Hit], sources: Sequence[int], meaning: _Meaning | None) -> Claim:
     """Label one claim; a claim of conjoined parts ("X, and Y") is supported when each part is,
     by the best sentence or another (a claim may rest on two)."""
     candidates = _candidates(hits, sources)
-    ranked = _rank(claim, candidates, embedder)
+    ranked = _rank(claim, candidates, meaning)
     text = strip_markers(claim)
     cites = tuple(int(p) for m in MARKER.finditer(claim) for p in re.split(r"[,;]", m.group(1))
                   if 1 <= int(p) <= len(hits))
@@ -230,7 +247,7 @@ def _check(claim: str, hits: Sequence[Hit], sources: Sequence[int], embedder: Em
         return Claim(text, label, (n1,), best, cites)
     found: list[tuple[str, int, str]] = []
     for part in parts:
-        labels = [(_label(part, sentence, context), n, sentence) for n, sentence in _rank(part, candidates, embedder)[:3]]
+        labels = [(_label(part, sentence, context), n, sentence) for n, sentence in _rank(part, candidates, meaning)[:3]]
         found.append(next((x for x in labels if x[0] == "supported"), labels[0]))
     for wanted in ("contradicted", "unsupported"):
         if any(x[0] == wanted for x in found):
@@ -243,22 +260,23 @@ def _check(claim: str, hits: Sequence[Hit], sources: Sequence[int], embedder: Em
 def check_claims(reply: str, hits: Sequence[Hit], embedder: Embedder | None = None) -> list[Claim]:
     """Label each claim of ``reply`` against the sources it cites, then (if not supported) all of them;
     a list item is checked alone first, then (if not supported) under the line that introduces it."""
+    meaning = _Meaning(embedder) if embedder is not None and getattr(embedder, "name", "") != "hash" else None
     out = []
     for shown, claim in claim_pairs(reply):
-        result = _check_cited(shown, hits, embedder)
+        result = _check_cited(shown, hits, meaning)
         if claim != shown and result.label != "supported":
-            result = dataclasses.replace(_check_cited(claim, hits, embedder), text=strip_markers(shown))
+            result = dataclasses.replace(_check_cited(claim, hits, meaning), text=strip_markers(shown))
         out.append(result)
     return out
 
 
-def _check_cited(claim: str, hits: Sequence[Hit], embedder: Embedder | None) -> Claim:
+def _check_cited(claim: str, hits: Sequence[Hit], meaning: _Meaning | None) -> Claim:
     everything = list(range(1, len(hits) + 1))
     cited = sorted({int(p) for m in MARKER.finditer(claim) for p in re.split(r"[,;]", m.group(1))
                     if 1 <= int(p) <= len(hits)})
-    result = _check(claim, hits, cited or everything, embedder)
+    result = _check(claim, hits, cited or everything, meaning)
     if result.label != "supported" and cited:
-        wider = _check(claim, hits, everything, embedder)
+        wider = _check(claim, hits, everything, meaning)
         if wider.label == "supported" or (result.label == "unsupported" and wider.label == "contradicted"):
             result = wider
     return result

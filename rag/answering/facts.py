@@ -44,6 +44,7 @@ _JOINS = frozenset({"|", "and", "while", "but", "whereas", "or"})
 _SEGMENT = re.compile(r"[,;:]|\b(?:and|while|but|whereas)\b")
 
 
+@functools.lru_cache(maxsize=8192)  # the same source sentences are read for every claim of a reply
 def _normalise(text: str) -> str:
     """Lower case, numbers as digits, units in one spelling, dates day-first."""
     text = normalise_quantities(strip_markers(text).lower())

@@ -184,6 +184,14 @@ class Bm25Index:
         """Every document's token ids, concatenated, and where each starts (``offsets[-1]`` = total)."""
         return self._token_store()
 
+    def document_frequencies(self, terms: Sequence[str]) -> list[int]:
+        """How many chunks hold each of ``terms`` (terms as ``tokenizer`` makes them); 0 for an unknown one."""
+        if self._matrix is None:
+            return [0] * len(terms)
+        indptr = self._matrix[2]
+        ids = [self._vocab.get(term) for term in terms]
+        return [0 if t is None else int(indptr[t + 1] - indptr[t]) for t in ids]
+
     def with_matrix(self, matrix: _Matrix) -> Bm25Index:
         """The same documents scored by ``matrix`` (term-major weights computed elsewhere)."""
         return Bm25Index(self.settings, self._ids, self._vocab, self._tokens, self._offsets, matrix,

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -152,6 +153,11 @@ class LayeredBm25:
         if self._hidden is not None:
             keep[self._hidden] = False
         return np.concatenate([self.base.ids()[keep], self.delta.ids()])
+
+    def document_frequencies(self, terms: Sequence[str]) -> list[int]:
+        """Base and delta together; removed chunks still count until a compaction (as BM25's statistics do)."""
+        return [a + b for a, b in zip(self.base.document_frequencies(terms), self.delta.document_frequencies(terms),
+                                      strict=True)]
 
     def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
         base = self.base.search(query, k, hidden=self._hidden)

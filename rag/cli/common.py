@@ -15,9 +15,10 @@ def emit_json(data: Any) -> None:
     sys.stdout.write("\n")
 
 
-def retrieval_args(p: argparse.ArgumentParser, *, where: bool = True) -> None:
+def retrieval_args(p: argparse.ArgumentParser, *, where: bool = True,
+                   mode_help: str = "retrieval mode (default hybrid)") -> None:
     """Retrieval flags shared by ask, chat, search and eval."""
-    p.add_argument("--mode", choices=("dense", "bm25", "hybrid"), help="retrieval mode (default hybrid)")
+    p.add_argument("--mode", choices=("dense", "bm25", "hybrid"), help=mode_help)
     p.add_argument("--reranker", metavar="PATH", help="rerank with this sentence-transformers CrossEncoder")
     if where:
         p.add_argument("--where", metavar="GLOB", help="only retrieve from files whose path or name matches")

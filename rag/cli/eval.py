@@ -4,6 +4,7 @@
     rag eval squad FILE [--index DIR] [--mode M] [--max-queries N] [--json]
     rag eval qa FILE    [--sample N] [--seed S] [--json]      answers end to end (rag.cli.qa)
     rag eval docqa QUESTIONS DOCS [--json] [--details]        page-cited answers (rag.cli.docqa)
+    rag eval self [--index DIR] [--sample N] [--json]         your own index, no labels (rag.cli.selftest)
 
 The parser is built without importing the evaluation code, so ``rag --help`` stays light.
 """
@@ -18,6 +19,7 @@ from typing import Any
 from rag.cli.common import emit_json, retrieval_args
 from rag.cli.docqa import add_docqa_parser, cmd_eval_docqa
 from rag.cli.qa import add_qa_parser, cmd_eval_qa
+from rag.cli.selftest import add_self_parser, cmd_eval_self
 
 __all__ = ["add_eval_parser", "cmd_eval"]
 
@@ -41,6 +43,7 @@ def add_eval_parser(sub: Any) -> None:
         q.add_argument("--bm25-weight", type=float, metavar="W", help="hybrid weight of BM25 (default 1)")
     add_qa_parser(kinds)  # rag eval qa: answers end to end (rag.cli.qa)
     add_docqa_parser(kinds)  # rag eval docqa: page-cited answers on real documents (rag.cli.docqa)
+    add_self_parser(kinds)  # rag eval self: retrieval on the user's own index, no labels (rag.cli.selftest)
 
 
 def cmd_eval(args: argparse.Namespace, settings: dict[str, Any]) -> int:
@@ -48,6 +51,8 @@ def cmd_eval(args: argparse.Namespace, settings: dict[str, Any]) -> int:
         return cmd_eval_qa(args, settings)
     if args.eval_kind == "docqa":
         return cmd_eval_docqa(args, settings)
+    if args.eval_kind == "self":
+        return cmd_eval_self(args, settings)
     from indexes import load_embedder
     from rag.config import load_config
     from rag.evaluation.beir import build_corpus_index, eval_index_dir, evaluate, load_beir, load_squad

@@ -58,6 +58,16 @@ def test_search_ranks_by_bm25_and_returns_only_matches() -> None:
     assert len(Bm25Index.build([], []).search("granite", 5)[1]) == 0
 
 
+def test_document_frequencies_count_the_chunks_holding_each_term(tmp_path: Path) -> None:
+    bm25 = Bm25Index.build([10, 20, 30], ["granite lighthouse on the reef", "tide tables for the harbour",
+                                          "granite quarry, granite walls, granite steps"])
+    terms = [t for word in ("granite", "tables", "zeppelin") for t in bm25.tokenizer(word)]
+    assert bm25.document_frequencies(terms) == [2, 1, 0]  # twice in one chunk counts once
+    bm25.save(tmp_path / "bm25")
+    assert Bm25Index.load(tmp_path / "bm25").document_frequencies(terms) == [2, 1, 0]
+    assert Bm25Index.build([], []).document_frequencies(terms) == [0, 0, 0]
+
+
 def test_saved_with_json_and_npy_only_and_loads_back(tmp_path: Path) -> None:
     bm25 = Bm25Index.build([7, 8], ["keeper of the light", "ferry timetable"])
     bm25.save(tmp_path / "bm25-1")

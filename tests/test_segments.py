@@ -107,6 +107,17 @@ def test_delta_bm25_scores_equal_a_full_rebuild_of_base_and_delta(index: Index) 
         assert delta_ids and all(got[i] == pytest.approx(want[i], rel=1e-5) for i in delta_ids)
 
 
+def test_document_frequencies_add_base_and_delta(index: Index) -> None:
+    _put(index, "added.txt", ["zeppelin moored over the harbour", "a second zeppelin and a lantern"])
+    with Index.open(index.directory) as reader:
+        assert reader.manifest.delta_dir is not None
+        every = sorted(reader._store.visible_ids(reader.generation))
+        full = Bm25Index.build(every, [reader.chunks([i])[i].text for i in every])
+        terms = [t for word in ("zeppelin", "lantern", "harbour", "nowhere") for t in full.tokenizer(word)]
+        assert reader.bm25().document_frequencies(terms) == full.document_frequencies(terms)
+        assert full.document_frequencies(terms)[0] == 2
+
+
 def test_compaction_folds_the_delta_into_a_new_base_and_old_files_go(index: Index) -> None:
     for n in range(4):
         _put(index, f"f{n}.txt", _texts(f"f{n}.txt", 10))  # 10, 20, 30: deltas; 40 > 30: compaction

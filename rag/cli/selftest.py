@@ -65,8 +65,8 @@ def _print_report(data: dict[str, Any], k: int) -> None:
     for kind, label in _KINDS.items():
         print(f"  {label:<12}" + "".join(f"{s['hit@1']:>8.3f}{s[f'hit@{k}']:>8.3f}{s[f'mrr@{k}']:>8.3f}"
                                          for s in (data["by_mode"][m][kind] for m in modes)))
-    print(f"  {'latency ms':<12}" + "".join(f"{'p50 %.1f  p95 %.1f' % (lat['p50'], lat['p95']):>24}"
-                                            for lat in (data["by_mode"][m]["latency_ms"] for m in modes)))
+    latencies = [data["by_mode"][m]["latency_ms"] for m in modes]
+    print(f"  {'latency ms':<12}" + "".join(f"{_latency(lat['p50'], lat['p95']):>24}" for lat in latencies))
     for title, groups in (("file type", data["by_type"]), ("language", data["by_lang"])):
         print(f"\n  hit@{k} by {title:<9} {'sentences':>9}" + "".join(f"{m:>8}" for m in modes))
         for name, g in groups.items():
@@ -81,6 +81,10 @@ def _print_report(data: dict[str, Any], k: int) -> None:
     print(f"\n  sentences skipped while sampling: {skipped or 'none'}")
     if files["failed"]:
         print(f"  {files['failed']} files failed ingestion and are not in the test (see `rag sources`)")
+
+
+def _latency(p50: float, p95: float) -> str:
+    return f"p50 {p50:.1f}  p95 {p95:.1f}"
 
 
 def _rate(value: float | None) -> str:

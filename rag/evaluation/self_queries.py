@@ -34,9 +34,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from indexes import Chunk, Index
-from indexes.text import CJK_CHARS, SENTENCE_END, cjk_bigrams, is_cjk, sentence_spans
+from indexes.text import CJK_CHARS, cjk_bigrams, is_cjk, sentence_spans
 from ingest.injection import looks_like_instructions
-from rag.text import STOP_WORDS, language_of
+from rag.text import SENTENCE_ENDS, STOP_WORDS, language_of
 
 __all__ = ["QUERY_KINDS", "FileSample", "Probe", "Sampling", "TermStats", "make_queries", "sample_probes", "skip_reason"]
 
@@ -46,6 +46,7 @@ _UNIT = re.compile(rf"[{CJK_CHARS}]+|\w+(?:[-'’]\w+)*", re.UNICODE)
 _QUESTION = {"de": "Was steht im Text über {}?", "fr": "Que dit le texte sur {} ?"}
 _DEFAULT_QUESTION = "What does it say about {}?"
 _BATCH = 2000  # chunks read per query while grouping chunks by file
+_ENDS = frozenset(SENTENCE_ENDS + "\"'”’»")
 
 
 @dataclass(frozen=True)
@@ -140,8 +141,8 @@ def _sentences(chunk: Chunk) -> list[tuple[int, int, str]]:
         text = " ".join(chunk.text[start:end].split())
         if n == 0 and chunk.start > 0 and not (text[:1].isupper() or is_cjk(text[:1])):
             continue  # begins mid-sentence: the chunk boundary cut it
-        if n == len(spans) - 1 and not SENTENCE_END.match(chunk.text[end:] + " ") and text[-1:] not in ".!?。！？":
-            continue  # ends mid-sentence
+        if n == len(spans) - 1 and text[-1:] not in _ENDS:
+            continue  # ends mid-sentence (or is a heading)
         out.append((start, end, text))
     return out
 

@@ -108,7 +108,7 @@ class SelfReport:
 
     def failing_files(self) -> list[dict[str, Any]]:
         """Files with no usable sentence, then those whose sentences were missed most (in ``mode``), with a hint why."""
-        rows = []
+        rows: list[dict[str, Any]] = []
         for path, stats in self.files.items():
             mine = [r for r in self.results if r.mode == self.mode and self.probes[r.probe].source == path]
             rate = self._rate(mine)
@@ -118,7 +118,8 @@ class SelfReport:
             lang = max(set(langs), key=langs.count) if langs else None
             rows.append({"file": path, "type": stats.file_type, "lang": lang, "sentences": stats.sampled,
                          f"hit@{self.k}": rate, "reason": self._hint(path, stats, mine, lang)})
-        rows.sort(key=lambda row: (row[f"hit@{self.k}"] is not None, row[f"hit@{self.k}"] or 0.0, -row["sentences"]))
+        key = f"hit@{self.k}"
+        rows.sort(key=lambda row: (row[key] is not None, row[key] or 0.0, -int(row["sentences"])))
         return rows[:FAILING_FILES]
 
     def _hint(self, path: str, stats: FileSample, mine: Sequence[SelfResult], lang: str | None) -> str:

@@ -55,7 +55,7 @@ def _fingerprint(directory: Path) -> dict[str, str]:
             for p in sorted(directory.rglob("*")) if p.is_file()}
 
 
-def test_finds_its_own_sentences_reads_only_and_lists_the_debris_file(collection: Path, real_embedder: Any) -> None:
+def test_never_writes_the_index_finds_its_sentences_and_lists_the_debris_file(collection: Path, real_embedder: Any) -> None:
     before = _fingerprint(collection)
     report = evaluate_self(collection, sample=60, seed=3, embedder=real_embedder)
     data = report.to_json()

@@ -43,6 +43,13 @@ __all__ = ["QUERY_KINDS", "FileSample", "Probe", "Sampling", "TermStats", "make_
 QUERY_KINDS = ("rare_terms", "key_phrase")
 MIN_WORDS, MAX_WORDS, MIN_CJK_CHARS, MIN_TERMS = 8, 60, 15, 3
 _UNIT = re.compile(rf"[{CJK_CHARS}]+|\w+(?:[-'’]\w+)*", re.UNICODE)
+# Function words of the other languages the report names (BM25's stop words are English): never a key phrase's word.
+_FUNCTION_WORDS = STOP_WORDS | frozenset(
+    "wird werden hat haben sich sein seine ihr ihre zwischen über unter nach bei aus durch noch nur so dann wenn dass "
+    "daß diese dieser dieses jede jeder man kann können muss soll sei manchmal sowie bzw "
+    "nous vous ils elles il elle le la les un une des du de et est sont sur dans avec pour par que qui ce cette ces son "
+    "sa ses leur leurs plus pas ne se au aux ou mais comme maintenant donc ainsi très "
+    "el los las una del y en con por para es son su sus al lo como más pero".split())
 _QUESTION = {"de": "Was steht im Text über {}?", "fr": "Que dit le texte sur {} ?"}
 _DEFAULT_QUESTION = "What does it say about {}?"
 _BATCH = 2000  # chunks read per query while grouping chunks by file
@@ -161,13 +168,17 @@ def _units(sentence: str, terms: TermStats) -> list[_Unit]:
         word, start = match.group(), match.start()
         if is_cjk(word[0]):
             pieces.extend((b, start + i, start + i + len(b), terms.tokenizer(b)) for i, b in enumerate(cjk_bigrams(word)))
-        elif any(c.isalpha() for c in word) and word.lower() not in STOP_WORDS:
+        elif not word[0].isdigit() and word.lower() not in _FUNCTION_WORDS:  # "1https", "3In": footnote marks glued on
             pieces.append((word, start, match.end(), terms.tokenizer(word)))
         else:
             pieces.append((word, start, match.end(), []))
     known = sorted({t for *_rest, ts in pieces for t in ts})
     df = dict(zip(known, terms.frequencies(known), strict=True))
     return [_Unit(w, s, e, min(df[t] for t in ts) if ts and all(df[t] for t in ts) else 0) for w, s, e, ts in pieces]
+
+
+def _solid(word: str) -> bool:
+    return len(word) > 3 or word.isupper() or is_cjk(word[0])
 
 
 def make_queries(sentence: str, lang: str, terms: TermStats) -> tuple[tuple[str, str], ...]:
@@ -190,8 +201,9 @@ def make_queries(sentence: str, lang: str, terms: TermStats) -> tuple[tuple[str,
             if not u.df or (j > i and sentence[units[j - 1].end:u.start].strip()):
                 break  # a stop word, a number or punctuation ends the phrase
             score += terms.idf(u.df)
-            best = max(best, (j > i, score, i, j))
-    phrase = sentence[units[best[2]].start:units[best[3]].end]
+            if _solid(first.text) and _solid(u.text):  # "focalisons maintenant sur": no phrase ends on a small word
+                best = max(best, (j > i, score, i, j))
+    phrase = sentence[units[best[2]].start:units[best[3]].end] if best[1] >= 0 else rarest[0].text
     return (("rare_terms", rare), ("key_phrase", _QUESTION.get(lang, _DEFAULT_QUESTION).format(phrase)))
 
 

@@ -125,7 +125,8 @@ class SelfReport:
     def _hint(self, path: str, stats: FileSample, mine: Sequence[SelfResult], lang: str | None) -> str:
         if not stats.sampled:
             skipped = ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in sorted(stats.skipped.items()))
-            return f"no sentence a query can be made from ({skipped or 'no text'})"
+            why = skipped or "no sentence punctuation: a form, a table or garbled text"
+            return f"no sentence a query can be made from ({why})"
         hints = []
         if stats.examined and stats.ocr_chunks * 2 >= stats.examined:
             hints.append("OCR'd pages: recognition errors change the words")

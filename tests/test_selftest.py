@@ -164,6 +164,9 @@ def test_real_pdfs(tmp_path: Path, real_embedder: Any) -> None:
     data = report.to_json()
     assert data["sentences"] == 40 and data["files"]["sampled"] == 2
     assert data["by_type"]["pdf"]["sentences"] == 40
-    assert data["by_mode"]["bm25"]["rare_terms"]["hit@5"] >= 0.8
-    assert data["by_mode"]["hybrid"]["all"]["hit@5"] >= 0.7
-    assert data["by_mode"]["dense"]["all"]["hit@5"] >= 0.4
+    # Measured (seeds 0, 1, 2): BM25 1.0 on rare terms, hybrid 0.95-0.99, dense 0.68-0.88 over both kinds.
+    modes = data["by_mode"]
+    assert modes["bm25"]["rare_terms"]["hit@5"] >= 0.9
+    assert modes["hybrid"]["all"]["hit@5"] >= 0.85
+    assert modes["dense"]["all"]["hit@5"] >= 0.5
+    assert modes["bm25"]["rare_terms"]["hit@5"] >= modes["dense"]["rare_terms"]["hit@5"]  # its own words favour BM25

@@ -137,6 +137,19 @@ def test_a_missing_index_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert not (tmp_path / "nothing").exists()
 
 
+def test_an_index_without_prose_exits_3_and_says_why(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from indexes import HashEmbedder
+    from rag import RAG
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "formulas.txt").write_text(DEBRIS, encoding="utf-8")
+    with RAG.open(tmp_path / "idx", create=True, embedder=HashEmbedder(), workers=0) as rag:
+        assert rag.ingest([tmp_path / "docs"]).exit_code == 0
+    code = main(["--embedder", "hash", "eval", "self", "--index", str(tmp_path / "idx")])
+    out, _err = capsys.readouterr()
+    assert code == 3 and "0 sentences from 0 of 1 indexed files" in out and "no sentence a query can be made" in out
+
+
 @pytest.mark.parametrize(("sentence", "reason"), [
     ("The encoder maps an input sequence of symbol representations to a sequence of continuous ones.", None),
     ("x i = W Q h t - 1 + b 2 , σ ( z ) = 1 / ( 1 + e - z ) .", "debris"),

@@ -20,6 +20,7 @@ The index is opened read-only: nothing is written into it, and an index of an ol
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,7 +116,7 @@ class SelfReport:
             if rate is not None and rate >= 1.0:
                 continue
             langs = [self.probes[i].lang for i in {r.probe for r in mine}]
-            lang = max(set(langs), key=langs.count) if langs else None
+            lang = Counter(langs).most_common(1)[0][0] if langs else None
             rows.append({"file": path, "type": stats.file_type, "lang": lang, "sentences": stats.sampled,
                          f"hit@{self.k}": rate, "reason": self._hint(path, stats, mine, lang)})
         key = f"hit@{self.k}"
@@ -144,7 +145,7 @@ class SelfReport:
         elif missed:
             others = [r.top[0][0] for r in missed if r.top and r.top[0][0] != path]
             if others:
-                hints.append(f"other files outrank it, most often {Path(max(set(others), key=others.count)).name}")
+                hints.append(f"other files outrank it, most often {Path(Counter(others).most_common(1)[0][0]).name}")
         if stats.sampled < FEW_SENTENCES:
             hints.append(f"few sentences ({stats.sampled}): the rate is noisy")
         return "; ".join(hints) or "-"

@@ -141,7 +141,7 @@ class SelfReport:
         missed = [r for r in mine if r.rank is None]
         same_file = sum(1 for r in missed if r.top and r.top[0][0] == path)
         if missed and same_file * 2 >= len(missed):
-            hints.append("its own other pages outrank the right one (repetitive text)")
+            hints.append("other places in the same file outrank the right one (repetitive text)")
         elif missed:
             others = [r.top[0][0] for r in missed if r.top and r.top[0][0] != path]
             if others:

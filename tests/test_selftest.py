@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from rag.cli import main
-from rag.evaluation.self_queries import skip_reason
-from rag.evaluation.selftest import evaluate_self
+from indexes import Chunk
+from rag.evaluation.self_queries import Probe, skip_reason
+from rag.evaluation.selftest import evaluate_self, is_hit
 from tests.conftest import shared
 
 # Symbols and numbers as a PDF's formula layer comes out of a text extractor: no sentence a user would recall.
@@ -183,3 +184,21 @@ def test_real_pdfs(tmp_path: Path, real_embedder: Any) -> None:
     assert modes["hybrid"]["all"]["hit@5"] >= 0.85
     assert modes["dense"]["all"]["hit@5"] >= 0.5
     assert modes["bm25"]["rare_terms"]["hit@5"] >= modes["dense"]["rare_terms"]["hit@5"]  # its own words favour BM25
+
+
+SENTENCE = "The keeper trims the lamp wick and winds the clockwork every night."
+
+
+@pytest.mark.parametrize(("place", "chunk", "hit"), [
+    ((7, None, 100), Chunk("c", "a.pdf", 7, "other words on the same page", 900, 930), True),
+    ((7, None, 100), Chunk("c", "a.pdf", 8, "other words on the next page", 0, 30), False),
+    ((7, None, 100), Chunk("c", "b.pdf", 3, f"a running header: {SENTENCE} again", 0, 90), True),  # the very sentence
+    ((None, None, 100), Chunk("c", "a.pdf", None, "a passage overlapping it", 150, 900), True),
+    ((None, None, 100), Chunk("c", "a.pdf", None, "a passage after it", 170, 900), False),
+    ((None, "slide 4", 100), Chunk("c", "a.pdf", None, "the same slide", 0, 20, locator="slide 4"), True),
+    ((None, "slide 4", 100), Chunk("c", "a.pdf", None, "another slide", 100, 120, locator="slide 5"), False),
+])
+def test_a_hit_is_the_sentences_own_place(place: tuple[int | None, str | None, int], chunk: Chunk, hit: bool) -> None:
+    page, locator, start = place
+    probe = Probe("a.pdf", "pdf", page, locator, start, start + len(SENTENCE), SENTENCE, "en", False)
+    assert is_hit(probe, chunk) is hit

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from rag.cli import main
 from indexes import Chunk
+from rag.cli import main
 from rag.evaluation.self_queries import Probe, skip_reason
 from rag.evaluation.selftest import evaluate_self, is_hit
 from tests.conftest import shared

@@ -39,8 +39,11 @@ import re
 import sys
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+Report = Callable[[str], None]  # collects one violation message
 
 FIELDS = {"id", "question", "answers", "file", "page", "lang", "kind"}
 NEG_KINDS = ("absent_terms", "near_miss", "unstated_fact")
@@ -204,7 +207,7 @@ def extract_pages(pdf_dir: Path) -> dict[str, list[str]]:
     return pages
 
 
-def load(questions: Path, err: Any) -> list[dict[str, Any]]:
+def load(questions: Path, err: Report) -> list[dict[str, Any]]:
     """Parse the JSON lines; report malformed lines and wrong field sets through err."""
     items = []
     for lineno, line in enumerate(questions.read_text(encoding="utf-8").splitlines(), 1):
@@ -227,7 +230,7 @@ def load(questions: Path, err: Any) -> list[dict[str, Any]]:
     return items
 
 
-def check_answerable(o: dict[str, Any], pages: dict[str, list[str]], err: Any) -> None:
+def check_answerable(o: dict[str, Any], pages: dict[str, list[str]], err: Report) -> None:
     qid, f, page, answers = o["id"], o["file"], o["page"], o["answers"]
     if f not in pages:
         err(f"{qid}: file {f!r} not found in the PDF folder")
@@ -254,7 +257,7 @@ def check_answerable(o: dict[str, Any], pages: dict[str, list[str]], err: Any) -
             err(f"{qid}: question contains its own gold answer {a!r}")
 
 
-def check_unanswerable(o: dict[str, Any], pages: dict[str, list[str]], everything: str, err: Any) -> str:
+def check_unanswerable(o: dict[str, Any], pages: dict[str, list[str]], everything: str, err: Report) -> str:
     """Check one negative; return a short note for the report."""
     qid, neg = o["id"], o["neg"]
     if o["answers"] != [] or o["file"] is not None or o["page"] is not None:
@@ -296,40 +299,24 @@ def check_unanswerable(o: dict[str, Any], pages: dict[str, list[str]], everythin
             err(f"{qid}: UNSTATED file {f!r} not found")
             return ""
         for s in strings:
-            hits = [i + 1 for i, t in enumerate(pages[f]) if norm(s) in t]
-            if hits:
-                err(f"{qid}: answer-bearing string {s!r} occurs in {f} on pages {hits[:5]}")
+            found_on = [i + 1 for i, t in enumerate(pages[f]) if norm(s) in t]
+            if found_on:
+                err(f"{qid}: answer-bearing string {s!r} occurs in {f} on pages {found_on[:5]}")
         return f"{f}: none of {strings}"
     err(f"{qid}: neg must be one of {NEG_KINDS}, got {neg!r}")
     return ""
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("questions", type=Path, help="questions.jsonl")
-    parser.add_argument("pdf_dir", type=Path, help="folder with the 24 real PDFs")
-    parser.add_argument("--verbose", action="store_true", help="print one line per unanswerable item")
-    args = parser.parse_args(argv)
-
+def check_items(items: list[dict[str, Any]], pages: dict[str, list[str]]) -> tuple[list[str], dict[str, str]]:
+    """Every rule after parsing: (violations, a note per unanswerable item on what was checked)."""
     errors: list[str] = []
     err = errors.append
-    if not args.pdf_dir.is_dir():
-        print(f"FAIL: PDF folder not found: {args.pdf_dir}")
-        return 1
-    items = load(args.questions, err)
     for qid, count in Counter(o["id"] for o in items).items():
         if count > 1:
             err(f"{qid}: id used {count} times")
-    for qid, count in Counter(norm(o["question"]) for o in items).items():
+    for question, count in Counter(norm(o["question"]) for o in items).items():
         if count > 1:
-            err(f"question asked {count} times: {qid!r}")
-
-    print(f"extracting text from {len(list(args.pdf_dir.glob('*.pdf')))} PDFs in {args.pdf_dir} ...", flush=True)
-    pages = extract_pages(args.pdf_dir)
-    everything = " ".join(t for texts in pages.values() for t in texts)
-
-    answerable = [o for o in items if o["kind"] == "answerable"]
-    unanswerable = [o for o in items if o["kind"] == "unanswerable"]
+            err(f"question asked {count} times: {question!r}")
     for o in items:
         if o["kind"] not in ("answerable", "unanswerable"):
             err(f"{o['id']}: kind must be answerable or unanswerable")
@@ -342,6 +329,8 @@ def main(argv: list[str] | None = None) -> int:
         if not re.fullmatch(prefix + r"\d{2}", str(o["id"])):
             err(f"{o['id']}: {o['kind']} ids must look like {prefix}01")
 
+    answerable = [o for o in items if o["kind"] == "answerable"]
+    unanswerable = [o for o in items if o["kind"] == "unanswerable"]
     if len(answerable) != N_ANSWERABLE:
         err(f"expected {N_ANSWERABLE} answerable items, found {len(answerable)}")
     negs = Counter(o["neg"] for o in unanswerable)
@@ -349,17 +338,17 @@ def main(argv: list[str] | None = None) -> int:
         if negs[kind] != N_PER_NEG:
             err(f"expected {N_PER_NEG} unanswerable items with neg {kind!r}, found {negs[kind]}")
 
+    everything = " ".join(t for texts in pages.values() for t in texts)
     for o in answerable:
         check_answerable(o, pages, err)
     notes = {o["id"]: check_unanswerable(o, pages, everything, err) for o in unanswerable}
-    listed = set(ABSENT_TERMS) | set(NEAR_MISS) | set(UNSTATED)
     by_id = {o["id"]: o for o in unanswerable}
-    for qid in sorted(listed):
+    for qid in sorted(set(ABSENT_TERMS) | set(NEAR_MISS) | set(UNSTATED)):
         expected = "absent_terms" if qid in ABSENT_TERMS else "near_miss" if qid in NEAR_MISS else "unstated_fact"
         if qid not in by_id or by_id[qid]["neg"] != expected:
             err(f"{qid}: listed for {expected} but no such unanswerable item")
 
-    files = Counter(o["file"] for o in answerable)
+    files = {o["file"] for o in answerable}
     if len(files) < MIN_FILES:
         err(f"answerable items cover {len(files)} files, need at least {MIN_FILES}")
     non_en = [o for o in answerable if o["file"] in NON_ENGLISH_PDFS]
@@ -368,19 +357,48 @@ def main(argv: list[str] | None = None) -> int:
         err(f"{len(non_en)} answerable items on non-English PDFs, need at least {MIN_NON_ENGLISH}")
     if len(cross) < MIN_CROSS_LINGUAL:
         err(f"{len(cross)} English questions about non-English PDFs, need at least {MIN_CROSS_LINGUAL}")
+    return errors, notes
 
-    print(
-        f"items: {len(answerable)} answerable, {len(unanswerable)} unanswerable "
+
+def summary(items: list[dict[str, Any]]) -> list[str]:
+    """Counts by kind, file and question language, as printed by main."""
+    answerable = [o for o in items if o["kind"] == "answerable"]
+    negs = Counter(o.get("neg") for o in items if o["kind"] == "unanswerable")
+    files = Counter(o["file"] for o in answerable)
+    non_en = [o for o in answerable if o["file"] in NON_ENGLISH_PDFS]
+    cross = [o for o in non_en if o["lang"] == "en"]
+    lines = [
+        f"items: {len(answerable)} answerable, {sum(negs.values())} unanswerable "
         f"({', '.join(f'{k} {negs[k]}' for k in NEG_KINDS)}); {len(files)} files; "
-        f"{len(non_en)} answerable on non-English PDFs ({len(cross)} asked in English)"
-    )
-    print("per file: " + ", ".join(f"{f} {c}" for f, c in sorted(files.items())))
+        f"{len(non_en)} answerable on non-English PDFs ({len(cross)} asked in English)",
+        "per file: " + ", ".join(f"{f} {c}" for f, c in sorted(files.items())),
+    ]
     for kind in ("answerable", "unanswerable"):
         langs = Counter(o["lang"] for o in items if o["kind"] == kind)
-        print(f"question language, {kind}: " + ", ".join(f"{lang} {c}" for lang, c in sorted(langs.items())))
+        lines.append(f"question language, {kind}: " + ", ".join(f"{lang} {c}" for lang, c in sorted(langs.items())))
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Check the held-out PDF question set against the PDFs.")
+    parser.add_argument("questions", type=Path, help="questions.jsonl")
+    parser.add_argument("pdf_dir", type=Path, help="folder with the 24 real PDFs")
+    parser.add_argument("--verbose", action="store_true", help="print one line per unanswerable item")
+    args = parser.parse_args(argv)
+
+    if not args.pdf_dir.is_dir():
+        print(f"FAIL: PDF folder not found: {args.pdf_dir}")
+        return 1
+    load_errors: list[str] = []
+    items = load(args.questions, load_errors.append)
+    print(f"extracting text from {len(list(args.pdf_dir.glob('*.pdf')))} PDFs in {args.pdf_dir} ...", flush=True)
+    errors, notes = check_items(items, extract_pages(args.pdf_dir))
+    errors = load_errors + errors
+    print("\n".join(summary(items)))
     if args.verbose:
+        kinds = {o["id"]: o.get("neg") for o in items}
         for qid, note in sorted(notes.items()):
-            print(f"  {qid} {by_id[qid]['neg']}: {note}")
+            print(f"  {qid} {kinds[qid]}: {note}")
     if errors:
         for e in errors:
             print("FAIL: " + e)

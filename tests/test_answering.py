@@ -181,6 +181,9 @@ def test_cli_ask_explain_shows_prompt_parts_and_decision(index_dir: Path, capsys
     explain = data["explain"]
     assert explain["prompt"]["tokens"] == sum(p["tokens"] for p in explain["prompt"]["parts"])
     assert explain["prompt"]["messages"][0]["role"] == "system" and explain["retrieved"] == 5
+    timings = explain["timings"]  # the fake reports no prompt or generation costs; the rest is measured
+    assert timings["prompt"] is None and timings["generation"] is None
+    assert timings["first_token_ms"] is not None and timings["total_ms"] >= timings["first_token_ms"]
 
 
 def test_strong_evidence_overrules_a_refusal_with_the_best_sentence(ask: Callable[..., tuple[RAG, EchoGenerator]],

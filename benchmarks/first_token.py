@@ -77,14 +77,16 @@ def summary(rows: list[dict[str, Any]], side: str) -> dict[str, Any]:
             "first_token_s": {"p50": round(statistics.median(ttft), 3), "p95": round(percentile(ttft, 95), 3)},
             "answer_s": {"p50": round(statistics.median(total), 3), "p95": round(percentile(total, 95), 3)},
             "prompt_tokens_evaluated_mean": round(statistics.mean(r["evaluated_tokens"] for r in ran), 1),
-            "prompt_ms_p50": round(statistics.median(r["prompt_ms"] for r in ran), 1)}
+            **{f"{part}_ms_p50": round(statistics.median(r[f"{part}_ms"] for r in ran), 1)
+               for part in ("retrieve", "plan", "prompt")}}
 
 
 def row(first: float, total: float, answer: Answer) -> dict[str, Any]:
     run = answer.generation
     return {"model_ran": run is not None, "first_token_s": round(first, 3), "answer_s": round(total, 3),
             "evaluated_tokens": run.evaluated_tokens if run else 0, "reused_tokens": run.reused_tokens if run else 0,
-            "prompt_ms": round(run.prompt_ms, 1) if run else 0.0, "text": answer.model_text or answer.text}
+            "prompt_ms": round(run.prompt_ms, 1) if run else 0.0, "retrieve_ms": round(answer.timings["retrieve_ms"], 1),
+            "plan_ms": round(answer.timings.get("plan_ms", 0.0), 1), "text": answer.model_text or answer.text}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -146,11 +148,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"cold first answer (open + load included): first token {cold['first_token_s']:.2f} s, "
           f"answer {cold['answer_s']:.2f} s (model load {cold['load_ms'] / 1000:.2f} s)")
     print(f"{'prefix cache':<14}{'TTFT p50':>10}{'TTFT p95':>10}{'answer p50':>12}{'answer p95':>12}"
-          f"{'prompt tokens evaluated':>25}{'prompt ms p50':>15}")
+          f"{'prompt tokens evaluated':>25}{'retrieve/plan/prompt ms p50':>30}")
     for name, s in (("on", on), ("off", off)):
         print(f"{name:<14}{s['first_token_s']['p50']:>10.2f}{s['first_token_s']['p95']:>10.2f}"
               f"{s['answer_s']['p50']:>12.2f}{s['answer_s']['p95']:>12.2f}"
-              f"{s['prompt_tokens_evaluated_mean']:>25.1f}{s['prompt_ms_p50']:>15.1f}")
+              f"{s['prompt_tokens_evaluated_mean']:>25.1f}"
+              f"{s['retrieve_ms_p50']:>10.0f} /{s['plan_ms_p50']:>6.0f} /{s['prompt_ms_p50']:>6.0f}")
     r = report["ratio_off_on"]
     print(f"ratio off/on: TTFT p50 {r['first_token_p50']:.3f}, answer p50 {r['answer_p50']:.3f}, "
           f"prompt ms p50 {r['prompt_ms_p50']:.3f}; identical answers {report['identical_answers']}/{len(rows)}; "

@@ -188,7 +188,10 @@ class RAG:
                     writer.remove_source(record.path)
                     removed.append(record.path)
             writer.commit()
-        self.close()
+        with self._index_lock:  # the next access opens the new generation; the model stays loaded
+            if self._index is not None:
+                self._index.close()
+            self._index = None
         return removed
 
     def sources(self) -> list[SourceRecord]:

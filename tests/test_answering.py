@@ -143,7 +143,7 @@ def test_weak_evidence_abstains_without_calling_the_model(ask: Callable[..., tup
     assert answer.abstained and answer.text == ABSTAIN_TEXT and generator.calls == []
     assert answer.evidence is not None and answer.evidence < 5.0
     assert len(answer.citations) == 5 and answer.citations[0].quote  # the closest sources, to check by hand
-    assert set(answer.timings) == {"retrieve_ms", "total_ms"}
+    assert set(answer.timings) == {"load_ms", "retrieve_ms", "plan_ms", "total_ms"}  # no prompt_ms: no model run
 
 
 def test_stream_yields_the_reply_then_the_checked_answer(ask: Callable[..., tuple[RAG, EchoGenerator]]) -> None:

@@ -1,5 +1,7 @@
-"""What ``rag ask --explain`` shows: retrieval, the evidence decision, the packed prompt and its costs,
-then, once the answer is done, where its time went (model load, retrieval, prompt, first token, generation)."""
+"""What ``rag ask --explain`` shows: retrieval, the evidence decision, the packed prompt, where the time went.
+
+The plan is shown before the model runs; the timings (model load, retrieval, planning, prompt tokens
+evaluated and reused from the prefix cache, first token, generation) once the answer is done."""
 
 from __future__ import annotations
 

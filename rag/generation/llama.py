@@ -14,6 +14,12 @@ prompts itself and tokenizes them itself, in this order of preference:
    meta-llama/llama ``generation.py``, with BOS added as a *token*;
 3. otherwise a plain ``System:/User:/Assistant:`` transcript, with a warning.
 
+The context keeps the system prompt's evaluated state between questions (the
+prefix cache), so a warm question evaluates only what follows it. Every prompt
+is evaluated in the same pieces whether the prefix comes from the cache or not,
+so temperature 0 gives the same answer either way (``_evaluate_prompt``), and
+``last_run`` reports each reply's prompt and generation costs.
+
 ``llama_cpp`` is imported only inside :class:`LlamaCppGenerator`, so importing
 this module costs nothing. A llama.cpp context is not thread-safe: use one
 generator per thread.

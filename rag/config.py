@@ -51,6 +51,7 @@ class Config:
     n_ctx: int = 4096                 # generator context length in tokens
     n_threads: int | None = None      # llama.cpp threads; default: all cores
     n_gpu_layers: int = 0             # layers offloaded to a GPU (0 = CPU only)
+    prefix_cache: bool = True         # keep the system prompt's evaluated state between questions
     top_k: int = 5                    # sources retrieved per question
     temperature: float = 0.0
     max_answer_tokens: int | None = None  # answer length cap; default by style: 128 extractive, 512 generative

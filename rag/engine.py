@@ -125,7 +125,8 @@ class RAG:
 
             self._generator = LlamaCppGenerator(resolve_model_path(self.config.model), n_ctx=self.config.n_ctx,
                                                 n_threads=self.config.n_threads,
-                                                n_gpu_layers=self.config.n_gpu_layers)
+                                                n_gpu_layers=self.config.n_gpu_layers,
+                                                prefix_cache=self.config.prefix_cache)
         return self._generator
 
     @property
@@ -187,7 +188,10 @@ class RAG:
                     writer.remove_source(record.path)
                     removed.append(record.path)
             writer.commit()
-        self.close()
+        with self._index_lock:  # the next access opens the new generation; the model stays loaded
+            if self._index is not None:
+                self._index.close()
+            self._index = None
         return removed
 
     def sources(self) -> list[SourceRecord]:
@@ -223,8 +227,12 @@ class RAG:
         conversation turns, packed in whatever room the sources leave.
         """
         _require_text(question)
-        retriever = self._retriever()  # loads models outside the timing
+        started = time.perf_counter()  # loading the models (the first question of a process) is timed apart
+        retriever = self._retriever()
         generator = self.generator
+        if isinstance(self.embedder, LazyEmbedder):
+            self.embedder.loaded()
+        load_ms = (time.perf_counter() - started) * 1000
         started = time.perf_counter()
         hits = retriever.search(query or question, k or self.config.top_k, mode=mode, where=where)
         retrieve_ms = (time.perf_counter() - started) * 1000
@@ -232,7 +240,7 @@ class RAG:
         return make_plan(question, query or question, hits, embedder=self.embedder, generator=generator,
                          answer_tokens=self.answer_tokens, calibration=calibration,
                          retrieve_ms=retrieve_ms, history=history, style=self.style.style,
-                         style_reason=self.style.reason)
+                         style_reason=self.style.reason, load_ms=load_ms)
 
     def stream(self, question: str, k: int | None = None, *, mode: str | None = None, where: str | None = None,
                history: Sequence[Message] = (), query: str | None = None) -> Iterator[str | Answer]:

@@ -8,7 +8,8 @@ from typing import Any
 from indexes import Hit, SourceRecord
 from ingest.formats import UNIT_NAMES
 
-__all__ = ["CLAIM_LABELS", "Answer", "Citation", "Claim", "hit_json", "place_label", "place_suffix", "source_json"]
+__all__ = ["CLAIM_LABELS", "Answer", "Citation", "Claim", "GenerationStats", "hit_json", "place_label", "place_suffix",
+           "source_json"]
 
 CLAIM_LABELS = ("supported", "unsupported", "contradicted")
 
@@ -90,6 +91,38 @@ class Claim:
 
 
 @dataclass(frozen=True)
+class GenerationStats:
+    """Where one reply's model time went (what ``rag ask --explain`` shows under "timings").
+
+    The prompt is ``reused_tokens`` taken from the prefix cache (the system prompt's state, kept
+    between questions) plus the tokens evaluated now, in ``prompt_ms``. ``first_token_ms`` runs
+    from the generator's call to its first piece of text; ``tokens`` were sampled in ``generate_ms``
+    (from the first piece to the last).
+    """
+
+    prompt_tokens: int
+    reused_tokens: int
+    prompt_ms: float
+    first_token_ms: float
+    tokens: int
+    generate_ms: float
+
+    @property
+    def evaluated_tokens(self) -> int:
+        return self.prompt_tokens - self.reused_tokens
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.tokens / (self.generate_ms / 1000) if self.generate_ms > 0 else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"prompt_tokens": self.prompt_tokens, "reused_tokens": self.reused_tokens,
+                "evaluated_tokens": self.evaluated_tokens, "prompt_ms": round(self.prompt_ms, 1),
+                "first_token_ms": round(self.first_token_ms, 1), "tokens": self.tokens,
+                "generate_ms": round(self.generate_ms, 1), "tokens_per_s": round(self.tokens_per_s, 1)}
+
+
+@dataclass(frozen=True)
 class Answer:
     """A grounded answer: text with ``[n]`` markers, the sources behind it, timings in ms.
 
@@ -105,6 +138,8 @@ class Answer:
     ``style`` is the answer style used (``"extractive"`` or ``"generative"``); ``claims`` the
     reply's claims, each labelled against its best-supporting source sentence.
     ``evidence`` is the retrieval evidence score the abstention threshold is applied to.
+    ``generation`` says where the model's time went (None when the model did not run, or when the
+    generator does not report it).
     ``query`` is the text retrieval searched for when it differs from the question
     (a rewritten follow-up in a conversation). ``hits`` are the retrieved chunks.
     """
@@ -123,6 +158,7 @@ class Answer:
     quote_reason: str = ""
     style: str = "extractive"
     claims: tuple[Claim, ...] = ()
+    generation: GenerationStats | None = field(default=None, compare=False)
 
     @property
     def cited(self) -> tuple[Citation, ...]:

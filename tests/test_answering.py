@@ -143,7 +143,7 @@ def test_weak_evidence_abstains_without_calling_the_model(ask: Callable[..., tup
     assert answer.abstained and answer.text == ABSTAIN_TEXT and generator.calls == []
     assert answer.evidence is not None and answer.evidence < 5.0
     assert len(answer.citations) == 5 and answer.citations[0].quote  # the closest sources, to check by hand
-    assert set(answer.timings) == {"retrieve_ms", "total_ms"}
+    assert set(answer.timings) == {"load_ms", "retrieve_ms", "plan_ms", "total_ms"}  # no prompt_ms: no model run
 
 
 def test_stream_yields_the_reply_then_the_checked_answer(ask: Callable[..., tuple[RAG, EchoGenerator]]) -> None:
@@ -181,6 +181,9 @@ def test_cli_ask_explain_shows_prompt_parts_and_decision(index_dir: Path, capsys
     explain = data["explain"]
     assert explain["prompt"]["tokens"] == sum(p["tokens"] for p in explain["prompt"]["parts"])
     assert explain["prompt"]["messages"][0]["role"] == "system" and explain["retrieved"] == 5
+    timings = explain["timings"]  # the fake reports no prompt or generation costs; the rest is measured
+    assert timings["prompt"] is None and timings["generation"] is None
+    assert timings["first_token_ms"] is not None and timings["total_ms"] >= timings["first_token_ms"]
 
 
 def test_strong_evidence_overrules_a_refusal_with_the_best_sentence(ask: Callable[..., tuple[RAG, EchoGenerator]],

@@ -3,6 +3,7 @@ abstention when the documents don't say, follow-up questions, `rag ask --explain
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -71,3 +72,9 @@ def test_cli_ask_explain_with_default_models(rag: RAG) -> None:
     out = proc.stdout
     assert "decision:  answer: evidence" in out and "rules and question" in out and "<system>" in out
     assert "Sources:" in out and "harbor-lighthouse.md" in out and "31 metres" in out
+    timings = out[out.index("---- timings"):]
+    load = int(re.search(r"^load:\s+(\d+) ms", timings, re.M).group(1))  # type: ignore[union-attr]
+    assert load > 50  # a new process loads the model for its first question
+    prompt = re.search(r"^prompt:\s+(\d+) tokens evaluated in \d+ ms, 0 reused", timings, re.M)
+    assert prompt and int(prompt.group(1)) > 100, timings
+    assert re.search(r"^first token: \d+ ms", timings, re.M) and re.search(r"^generation:\s+\d+ tokens in", timings, re.M)

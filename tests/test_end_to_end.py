@@ -77,8 +77,10 @@ def test_ask_cites_the_page_that_holds_the_answer(built: tuple[RAG, Any]) -> Non
     texts = {h.chunk.id: " ".join(h.chunk.text.split()) for h in rag.search(EXIT_CODE_QUESTION, 5)}
     for citation in answer.citations:  # each quote is a whole sentence of its own chunk
         assert len(citation.quote) > 20 and citation.quote in texts[citation.chunk_id]
-    assert set(answer.timings) == {"retrieve_ms", "first_token_ms", "total_ms"}
-    assert 0 < answer.timings["retrieve_ms"] < answer.timings["first_token_ms"] <= answer.timings["total_ms"]
+    assert set(answer.timings) == {"load_ms", "retrieve_ms", "plan_ms", "prompt_ms", "first_token_ms", "total_ms"}
+    t = answer.timings
+    assert 0 < t["retrieve_ms"] < t["first_token_ms"] <= t["total_ms"]
+    assert 0 < t["prompt_ms"] < t["first_token_ms"] - t["retrieve_ms"] - t["plan_ms"]
 
 
 def test_ask_on_a_real_paper(built: tuple[RAG, Any]) -> None:
@@ -116,4 +118,5 @@ def test_cli_ask_json_with_default_models(built: tuple[RAG, Any]) -> None:
     assert any(c["file"].endswith("user-guide.pdf") and c["page"] == 3 and (c["cited"] or c["inferred"])
                for c in data["citations"])
     assert data["style"] == "extractive" and data["claims"]
-    assert set(data["timings"]) == {"retrieve_ms", "first_token_ms", "total_ms"}
+    assert set(data["timings"]) == {"load_ms", "retrieve_ms", "plan_ms", "prompt_ms", "first_token_ms", "total_ms"}
+    assert data["timings"]["load_ms"] > 50  # a new process loads its models for the first question

@@ -1,4 +1,7 @@
-"""What ``rag ask --explain`` shows: retrieval, the evidence decision, the packed prompt and its costs."""
+"""What ``rag ask --explain`` shows: retrieval, the evidence decision, the packed prompt, where the time went.
+
+The plan is shown before the model runs; the timings (model load, retrieval, planning, prompt tokens
+evaluated and reused from the prefix cache, first token, generation) once the answer is done."""
 
 from __future__ import annotations
 
@@ -7,8 +10,9 @@ from typing import Any
 from rag.answering.excerpts import GAP
 from rag.answering.plan import Plan
 from rag.answering.prompting import source_label
+from rag.records import Answer
 
-__all__ = ["explain_json", "explain_lines"]
+__all__ = ["explain_json", "explain_lines", "timing_lines", "timings_json"]
 
 
 def _decision(plan: Plan) -> str:
@@ -20,7 +24,8 @@ def _decision(plan: Plan) -> str:
     return f"{verb}: evidence {plan.evidence.score:.3f} {'<' if verb == 'abstain' else '>='} threshold {plan.threshold:.3f}"
 
 
-def explain_json(plan: Plan) -> dict[str, Any]:
+def explain_json(plan: Plan, answer: Answer | None = None) -> dict[str, Any]:
+    """The ``explain`` key of ``rag ask --json --explain``; with the finished ``answer``, its ``timings``."""
     packed = plan.packed
     data: dict[str, Any] = {
         "query": plan.query, "retrieved": len(plan.hits), "retrieve_ms": round(plan.retrieve_ms, 1),
@@ -40,7 +45,48 @@ def explain_json(plan: Plan) -> dict[str, Any]:
             "excerpts": [{"n": n, "source": source_label(hit), "sentences_left_out": _left_out(plan, n - 1)}
                          for n, hit in enumerate(packed.hits, start=1)],
         }
+    if answer is not None:
+        data["timings"] = timings_json(answer)
     return data
+
+
+def timings_json(answer: Answer) -> dict[str, Any]:
+    """Where the answer's time went, in ms: ``load`` is 0 once the models are loaded; ``plan`` ranks
+    the retrieved sentences and packs the prompt; ``prompt``
+    counts the tokens taken from the prefix cache apart from those evaluated for this question;
+    ``first_token`` and ``total`` run from the start of retrieval. ``prompt`` and ``generation``
+    are None when the model did not run."""
+    t = answer.timings
+    run = answer.generation
+    return {
+        "load_ms": round(t.get("load_ms", 0.0), 1), "retrieve_ms": round(t.get("retrieve_ms", 0.0), 1),
+        "plan_ms": round(t.get("plan_ms", 0.0), 1),
+        "prompt": None if run is None else {"tokens": run.prompt_tokens, "reused_tokens": run.reused_tokens,
+                                            "evaluated_tokens": run.evaluated_tokens, "ms": round(run.prompt_ms, 1)},
+        "first_token_ms": round(t["first_token_ms"], 1) if "first_token_ms" in t else None,
+        "generation": None if run is None else {"tokens": run.tokens, "ms": round(run.generate_ms, 1),
+                                                "tokens_per_s": round(run.tokens_per_s, 1)},
+        "total_ms": round(t.get("total_ms", 0.0), 1)}
+
+
+def timing_lines(answer: Answer) -> list[str]:
+    """The answer's timings for the terminal (shown after the answer)."""
+    t = timings_json(answer)
+    lines = [f"load:        {t['load_ms']:.0f} ms" + ("  (models already loaded)" if t["load_ms"] < 1 else ""),
+             f"retrieval:   {t['retrieve_ms']:.0f} ms",
+             f"planning:    {t['plan_ms']:.0f} ms (ranking sentences, packing the prompt)"]
+    prompt, generation = t["prompt"], t["generation"]
+    if prompt is None or generation is None:
+        lines.append("model:       not run (abstained before generation)")
+    else:
+        lines.append(f"prompt:      {prompt['evaluated_tokens']} tokens evaluated in {prompt['ms']:.0f} ms, "
+                     f"{prompt['reused_tokens']} reused from the prefix cache")
+        if t["first_token_ms"] is not None:
+            lines.append(f"first token: {t['first_token_ms']:.0f} ms from the start of retrieval")
+        lines.append(f"generation:  {generation['tokens']} tokens in {generation['ms']:.0f} ms "
+                     f"({generation['tokens_per_s']:.1f} tokens/s)")
+    lines.append(f"total:       {t['total_ms']:.0f} ms")
+    return lines
 
 
 def _left_out(plan: Plan, rank: int) -> int:

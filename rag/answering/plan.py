@@ -39,7 +39,7 @@ from rag.answering.claims import check_claims
 from rag.answering.excerpts import Sentence, excerpt, rank_sentences
 from rag.answering.prompting import PackedPrompt, pack_prompt
 from rag.generation import Generator, Message
-from rag.records import Answer, Citation, Claim
+from rag.records import Answer, Citation, Claim, GenerationStats
 from rag.text import SENTENCE_ENDS, content_words, is_cjk_token, sentence_spans, tokens
 
 __all__ = ["ABSTAIN_TEXT", "ANSWER_STOPS", "GENERATIVE_STOPS", "SENTENCES_PER_SOURCE", "Plan", "answer_stream", "guard_reply",
@@ -73,6 +73,7 @@ class Plan:
     plan_ms: float
     style: str = "extractive"        # "extractive" | "generative" (rag.generation.policy)
     style_reason: str = ""           # why that style was chosen
+    load_ms: float = 0.0             # loading models for this question (0 when they were loaded already)
 
     @property
     def threshold(self) -> float | None:
@@ -82,7 +83,7 @@ class Plan:
 def make_plan(question: str, query: str, hits: Sequence[Hit], *, embedder: Embedder | None, generator: Generator,
               answer_tokens: int, calibration: Calibration | None, retrieve_ms: float,
               history: Sequence[Message] = (), per_source: int = SENTENCES_PER_SOURCE,
-              style: str = "extractive", style_reason: str = "") -> Plan:
+              style: str = "extractive", style_reason: str = "", load_ms: float = 0.0) -> Plan:
     """Rank sentences, score evidence, decide on early abstention, pack the prompt.
 
     The extractive style shows the model each chunk's best ``per_source`` sentences and asks for
@@ -100,7 +101,7 @@ def make_plan(question: str, query: str, hits: Sequence[Hit], *, embedder: Embed
                              generative=generative)
         abstain = not packed.hits
     return Plan(question, query, tuple(hits), tuple(sentences), evidence, calibration, abstain, packed, retrieve_ms,
-                (time.perf_counter() - started) * 1000, style, style_reason)
+                (time.perf_counter() - started) * 1000, style, style_reason, load_ms)
 
 
 def guard_reply(pieces: Iterable[str], *, window: int = 24, one_line: bool = True) -> Iterator[str]:
@@ -209,17 +210,17 @@ def answer_stream(plan: Plan, generator: Generator, *, max_tokens: int, temperat
     ``started`` is the ``time.perf_counter()`` at which the question arrived. ``embedder``, when
     given, helps find each claim's best-supporting sentence by meaning.
     """
-    timings = {"retrieve_ms": plan.retrieve_ms}
+    timings = {"load_ms": plan.load_ms, "retrieve_ms": plan.retrieve_ms, "plan_ms": plan.plan_ms}
     quotes = _closest_quotes(plan.sentences)
     query = plan.query if plan.query != plan.question else None
     generative = plan.style == "generative"
 
-    def abstention(model_text: str = "") -> Answer:
+    def abstention(model_text: str = "", run: GenerationStats | None = None) -> Answer:
         timings["total_ms"] = (time.perf_counter() - started) * 1000
         citations = build_citations("", plan.hits, quotes=quotes)
         return Answer(ABSTAIN_TEXT, citations, abstained=True, timings=timings, question=plan.question,
                       grounding="abstained", model_text=model_text, evidence=plan.evidence.score, query=query,
-                      hits=plan.hits, style=plan.style)
+                      hits=plan.hits, style=plan.style, generation=run)
 
     if plan.abstain or plan.packed is None:
         yield ABSTAIN_TEXT
@@ -228,6 +229,7 @@ def answer_stream(plan: Plan, generator: Generator, *, max_tokens: int, temperat
     packed = plan.packed
     pieces: list[str] = []
     stops = GENERATIVE_STOPS if generative else ANSWER_STOPS
+    earlier_run = getattr(generator, "last_run", None)  # generators that report their costs (LlamaCppGenerator)
     raw = generator.stream(packed.messages, max_tokens=max_tokens, temperature=temperature, stop=stops)
     for piece in guard_reply(raw, one_line=not generative):
         if not pieces:
@@ -236,6 +238,10 @@ def answer_stream(plan: Plan, generator: Generator, *, max_tokens: int, temperat
         yield piece
     if hasattr(raw, "close"):
         raw.close()  # stop llama.cpp when the guard ended the reply early
+    run = getattr(generator, "last_run", None)
+    run = run if isinstance(run, GenerationStats) and run is not earlier_run else None
+    if run is not None:
+        timings["prompt_ms"] = run.prompt_ms
     model_text = "".join(pieces).strip()
     text = drop_invalid_markers(_LEAD.sub("", model_text), len(packed.hits))
     if not generative:
@@ -244,7 +250,7 @@ def answer_stream(plan: Plan, generator: Generator, *, max_tokens: int, temperat
     supported = any(k.label == "supported" for k in claims)
     refused = bool(text) and is_refusal(text) and not supported
     if refused and not overrules_refusal(plan.evidence, plan.calibration):
-        yield abstention(model_text)
+        yield abstention(model_text, run)
         return
     checks = check_sentences(text, packed.hits)
     grounding, reason = "model", ""
@@ -253,7 +259,7 @@ def answer_stream(plan: Plan, generator: Generator, *, max_tokens: int, temperat
     if refused or not kept:
         best = next(iter(_quotable(packed_sentences)), None)
         if best is None:
-            yield abstention(model_text)
+            yield abstention(model_text, run)
             return
         text, grounding = _quoted(best), "quote"
         reason = "refusal_overruled" if refused else "unsupported"
@@ -272,4 +278,4 @@ def answer_stream(plan: Plan, generator: Generator, *, max_tokens: int, temperat
     citations = _with_claims(build_citations(text, packed.hits, quotes=quotes), shown)
     yield Answer(text, citations, abstained=False, timings=timings, question=plan.question, grounding=grounding,
                  model_text=model_text, unsupported=unsupported, evidence=plan.evidence.score, query=query,
-                 hits=plan.hits, quote_reason=reason, style=plan.style, claims=claims)
+                 hits=plan.hits, quote_reason=reason, style=plan.style, claims=claims, generation=run)

@@ -132,7 +132,7 @@ def cmd_ask(args: argparse.Namespace, settings: dict[str, Any]) -> int:
                 if args.explain:
                     from rag.answering.explain import explain_json
 
-                    data["explain"] = explain_json(plan)
+                    data["explain"] = explain_json(plan, answer)
                 emit_json(data)
                 return 0
             shown = answer.model_text or answer.text
@@ -140,6 +140,11 @@ def cmd_ask(args: argparse.Namespace, settings: dict[str, Any]) -> int:
         else:
             answer, shown = _stream_to_stdout(rag.generate(plan))
     _print_outcome(answer, shown)
+    if args.explain:
+        from rag.answering.explain import timing_lines
+
+        print("\n---- timings " + "-" * 59)
+        print("\n".join(timing_lines(answer)))
     return 0
 
 

@@ -178,6 +178,11 @@ class _Shared:
         self._generator = generator
         self.context_length = generator.context_length
 
+    @property
+    def last_run(self) -> Any:
+        """The lent generator's report on its latest reply, if it gives one."""
+        return getattr(self._generator, "last_run", None)
+
     def count_tokens(self, messages: Sequence[Message]) -> int:
         return self._generator.count_tokens(messages)
 

@@ -14,6 +14,12 @@ prompts itself and tokenizes them itself, in this order of preference:
    meta-llama/llama ``generation.py``, with BOS added as a *token*;
 3. otherwise a plain ``System:/User:/Assistant:`` transcript, with a warning.
 
+The context keeps the system prompt's evaluated state between questions (the
+prefix cache), so a warm question evaluates only what follows it. Every prompt
+is evaluated in the same pieces whether the prefix comes from the cache or not,
+so temperature 0 gives the same answer either way (``_evaluate_prompt``), and
+``last_run`` reports each reply's prompt and generation costs.
+
 ``llama_cpp`` is imported only inside :class:`LlamaCppGenerator`, so importing
 this module costs nothing. A llama.cpp context is not thread-safe: use one
 generator per thread.
@@ -22,6 +28,7 @@ generator per thread.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
@@ -30,6 +37,7 @@ from indexes.errors import ModelError
 from rag.generation.base import Message, RenderedPrompt, check_messages, fit_max_tokens
 from rag.generation.formats import format_llama2, format_plain
 from rag.generation.models import check_gguf_file
+from rag.records import GenerationStats
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
@@ -49,6 +57,15 @@ def _token_text(llm: Any, token: int) -> str:
     return bytes(llm.detokenize([token], special=True)).decode("utf-8", errors="replace")
 
 
+def _can_truncate(llm: Any) -> bool:
+    """Whether llama.cpp can drop the end of this model's context and keep its start (not so for
+    recurrent or hybrid models; assumed not when this llama-cpp-python cannot tell)."""
+    import llama_cpp
+
+    checks = [getattr(llama_cpp, name, None) for name in ("llama_model_is_recurrent", "llama_model_is_hybrid")]
+    return all(check is not None and not check(llm.model) for check in checks)
+
+
 def _dedupe(items: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(item for item in items if item))
 
@@ -57,8 +74,12 @@ class LlamaCppGenerator:
     """A :class:`Generator` running a GGUF file with llama-cpp-python."""
 
     def __init__(self, model_path: str | Path, *, n_ctx: int = 4096, n_threads: int | None = None,
-                 n_gpu_layers: int = 0, seed: int = 0, repeat_penalty: float = 1.1) -> None:
-        """Load ``model_path``; ``n_threads=None`` lets llama.cpp choose (half the cores)."""
+                 n_gpu_layers: int = 0, seed: int = 0, repeat_penalty: float = 1.1, prefix_cache: bool = True) -> None:
+        """Load ``model_path``; ``n_threads=None`` lets llama.cpp choose (half the cores).
+
+        ``prefix_cache`` keeps the system prompt's evaluated state between questions (see
+        ``_evaluate_prompt``); off, every prompt is evaluated whole, in the same pieces, with the
+        same result."""
         self.model_path = Path(model_path).expanduser()
         check_gguf_file(self.model_path)
         try:
@@ -76,6 +97,10 @@ class LlamaCppGenerator:
         self._llm: Llama | None = llm
         self._seed = seed
         self._repeat_penalty = repeat_penalty
+        # Recurrent and hybrid models cannot drop the tail of their state, so they evaluate every prompt whole.
+        self._prefix_cache = prefix_cache and _can_truncate(llm)
+        self._cached: list[int] = []  # the tokens whose state the context holds at positions 0..n-1
+        self.last_run: GenerationStats | None = None  # the latest reply's prompt and generation costs
         self.context_length: int = llm.n_ctx()
         self.bos_id: int = llm.token_bos()
         eos_id = llm.token_eos()
@@ -171,29 +196,86 @@ class LlamaCppGenerator:
 
     def stream(self, messages: Sequence[Message], *, max_tokens: int, temperature: float = 0.0,
                stop: Sequence[str] = ()) -> Iterator[str]:
-        """Stream the reply. Checks the budget now; llama.cpp runs as the iterator is consumed."""
+        """Stream the reply. Checks the budget now; llama.cpp runs as the iterator is consumed.
+
+        When the iterator finishes (or is closed), ``last_run`` says where the time went."""
         if temperature < 0:
             raise ValueError(f"temperature must be >= 0, got {temperature}")
+        messages = check_messages(messages)
         rendered = self.render(messages)
         ids = self.encode(rendered)
         budget = fit_max_tokens(len(ids), max_tokens, self.context_length)
         stops = list(_dedupe([*rendered.stop, *stop]))
-        return self._generate(ids, budget, temperature, stops)
+        return self._generate(ids, self._fixed_prefix(messages, rendered, ids), budget, temperature, stops)
 
-    def _generate(self, ids: list[int], max_tokens: int, temperature: float, stop: list[str]) -> Iterator[str]:
+    def _fixed_prefix(self, messages: Sequence[Message], rendered: RenderedPrompt, ids: list[int]) -> int:
+        """How many leading tokens of ``ids`` are the system prompt's (BOS, the system turn): the
+        split at which every prompt with this system message is evaluated, cached or not."""
+        if not messages or messages[0][0] != "system":
+            return 0
+        system = self._defuse(messages[0][1])
+        end = rendered.text.find(system)
+        if end < 0:
+            return 0
+        head = self.encode(RenderedPrompt(rendered.text[: end + len(system)], rendered.add_bos, (), ""))
+        split = 0
+        for mine, theirs in zip(head, ids, strict=False):  # a token may merge across the boundary
+            if mine != theirs:
+                break
+            split += 1
+        return min(split, len(ids) - 1)
+
+    def _evaluate_prompt(self, ids: list[int], split: int) -> int:
+        """Leave the context holding ``ids`` but its last token; return the tokens reused.
+
+        Reusing a cached prefix changes the batch shapes, and with them the float rounding, unless
+        every prompt is evaluated in the same pieces: the fixed prefix ``ids[:split]`` from an empty
+        context, then ``ids[split:-1]``, then (inside ``create_completion``) the last token. Whether
+        the prefix comes from the cache or is evaluated now, the numbers are then the same, so
+        temperature 0 gives the same answer to the same question first or tenth in a process.
+        """
+        llm = self.llm
+        prefix = ids[:split]
+        if self._prefix_cache and split and self._cached == prefix:
+            llm.n_tokens = split  # eval() drops the cached tokens after the prefix first
+            reused = split
+        else:
+            llm.reset()
+            self._cached = []
+            if split:
+                llm.eval(prefix)
+                self._cached = prefix if self._prefix_cache else []
+            reused = 0
+        llm.eval(ids[split:-1])
+        return reused
+
+    def _generate(self, ids: list[int], split: int, max_tokens: int, temperature: float,
+                  stop: list[str]) -> Iterator[str]:
+        started = time.perf_counter()
+        first = last = evaluated = 0.0
+        reused = 0
         try:
-            # Evaluate every prompt from scratch: reusing a cached prefix changes the
-            # batch shapes and with them the float rounding, so temperature 0 would
-            # no longer give the same answer to the same question.
-            self.llm.reset()
+            reused = self._evaluate_prompt(ids, split)
+            evaluated = time.perf_counter()
             chunks = self.llm.create_completion(prompt=ids, max_tokens=max_tokens, temperature=temperature, stop=stop,
                                                 stream=True, repeat_penalty=self._repeat_penalty, seed=self._seed)
             for chunk in chunks:
                 piece = chunk["choices"][0]["text"]  # type: ignore[index]
                 if piece:
+                    last = time.perf_counter()
+                    first = first or last
                     yield piece
         except (ValueError, RuntimeError) as exc:
+            self._cached = []  # nothing in the context is trusted after a failure
             raise ModelError(f"llama.cpp failed generating with {self.model_path.name}: {exc}") from exc
+        finally:
+            if evaluated and self._llm is not None:
+                # Every sampled token but the last was fed back to the model.
+                tokens = self._llm.n_tokens - len(ids) + 1 if first else 0
+                self.last_run = GenerationStats(
+                    prompt_tokens=len(ids), reused_tokens=reused, prompt_ms=(evaluated - started) * 1000,
+                    first_token_ms=(first - started) * 1000 if first else 0.0, tokens=tokens,
+                    generate_ms=(last - first) * 1000 if first else 0.0)
 
     def close(self) -> None:
         """Free the model and its context (idempotent)."""

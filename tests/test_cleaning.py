@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.cleaning import clean_pages, drop_running_lines, join_hyphenation, normalize
 from ingest.chunking import ChunkerSettings, PageChunker
+from ingest.cleaning import clean_pages, drop_running_lines, join_hyphenation, normalize
 from ingest.readers import Page, read_document
 from tests.conftest import shared
 

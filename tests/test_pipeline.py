@@ -13,8 +13,8 @@ import pytest
 
 from indexes import HashEmbedder, Index
 from ingest import ChunkerSettings, IngestOptions, PageChunker, ingest_paths
-from ingest.readers import read_document
 from ingest.cleaning import clean_pages
+from ingest.readers import read_document
 
 EMB = HashEmbedder(dimension=128)
 

@@ -183,11 +183,12 @@ def with_named_terms(question: str, hits: Sequence[_Hit], text_of: Callable[[_Hi
     Abstaining because no retrieved chunk names Sekine would be wrong, so a lexical ``search`` for the
     question with its missing names is asked for chunks that hold them (at most ``ANCHOR_SEARCH_ADDS``,
     each adding a missing name). A name the collection does not hold stays missing: the question is
-    about something the documents do not cover.
+    about something the documents do not cover. A missing number is not looked up.
     """
     texts = [text_of(h) for h in hits]
     missing = missing_anchors(question, texts)
-    if not missing or not hits:
+    # A number is no name: "101 tables" turns up in some chunk of a large collection, whatever it counts there.
+    if not missing or not hits or any(not any(c.isalpha() for c in m) for m in missing):
         return list(hits)
     added: list[_Hit] = []
     for hit in search(f"{question} {' '.join(missing)}"):

@@ -130,7 +130,8 @@ def evidence_for(question: str, hits: Sequence[Hit], sentences: Sequence[Sentenc
         return Evidence(0.0, 0.0, weight)
     similarity = max((s.similarity for s in sentences if s.source < EVIDENCE_DEPTH), default=0.0)
     overlap = max(lexical_overlap(question, h.chunk.text) for h in top)
-    cross = language_of(top[0].chunk.text) != language_of(question)
+    languages = {language_of(top[0].chunk.text), language_of(question)}
+    cross = len(languages) == 2 and "latin" not in languages  # "latin": too few stop words to tell
     return Evidence(similarity, overlap, weight, missing_anchors(question, [evidence_text(h) for h in hits]), cross)
 
 

@@ -95,7 +95,9 @@ def _present(anchor: str, text: str, text_numbers: set[str]) -> bool:
         parts = [re.escape(w) for w in anchor.lower().split()]
         parts[-1] = parts[-1].removesuffix("s") + "s?" if len(parts[-1]) > 3 else parts[-1]
         # a footnote mark may follow a word ("the Identity Theft Resource Center1 reports")
-        return re.search(r"(?<!\w)" + r"[\d*†]*[\s\-]+".join(parts) + r"(?![^\W\d_])", lowered) is not None
+        if re.search(r"(?<!\w)" + r"[\d*†]*[\s\-]+".join(parts) + r"(?![^\W\d_])", lowered):
+            return True
+        return _near_run(anchor.lower().split(), re.findall(r"[^\W\d_]+", lowered))
     squeezed = _JOINERS.sub("", lowered)  # "COVID-19" is "COVID19" too
     forms = {anchor.lower()}
     if anchor.endswith("s") and len(anchor) > 3:  # a lower-case plural ending: "GPUs" is found as "GPU"
@@ -136,6 +138,16 @@ def _near(anchor: str, vocabulary: set[str]) -> bool:
             continue
         common = next((i for i, (x, y) in enumerate(zip(w, a, strict=False)) if x != y), min(len(w), len(a)))
         if common >= max(5, len(a) - 2) or _one_edit(a, w):
+            return True
+    return False
+
+
+def _near_run(names: list[str], text_words: list[str]) -> bool:
+    """The words of a name standing together in ``text_words``, each as written or as the reader would
+    call the same (``_near``: a typing slip or derivation): "Sentanta Sports" for "Setanta Sports"."""
+    n = len(names)
+    for i in range(len(text_words) - n + 1):
+        if all(w == name or _near(name, {w}) for w, name in zip(text_words[i:i + n], names, strict=True)):
             return True
     return False
 

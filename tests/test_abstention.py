@@ -149,8 +149,8 @@ def test_spelled_out_derived_and_mistyped_names_count_as_present() -> None:
 
 
 def test_across_languages_only_named_terms_decide() -> None:
-    german = [_hit("Ein topologischer Raum heißt kompakt, wenn jede offene Überdeckung eine endliche "
-                   "Teilüberdeckung besitzt.")]
+    german = [_hit("Ein topologischer Raum heißt kompakt, wenn jede offene Überdeckung des Raumes eine endliche "
+                   "Teilüberdeckung besitzt, und das ist nicht mit der Folgenkompaktheit zu verwechseln.")]
     sentences = [Sentence(0, 0, german[0].chunk.text, 0, 0.3)]
     evidence = evidence_for("When is a topological space called compact?", german, sentences)
     assert evidence.cross_lingual and evidence.score < EVIDENCE_THRESHOLD

@@ -4,7 +4,9 @@ The manifest names the committed generation; switching generations is one
 ``os.replace`` of this file, so a reader always sees one whole generation.
 
 Format versions: 1 (chunks with file, page and span); 2 adds each chunk's
-``locator``, ``section`` and ``ocr`` columns. An index of an older version that
+``locator``, ``section`` and ``ocr`` columns; 3 makes a generation a base plus an optional delta
+segment; 4 records the text clean-up in the chunker settings (``"clean": 1``; an index without it
+was built from uncleaned text, and keeps being extended that way). An index of an older version that
 differs only by additions (``MIGRATABLE``) is read here with its own version;
 ``IndexWriter`` migrates it in a new generation before anything reads or writes it.
 """
@@ -25,8 +27,9 @@ __all__ = ["FORMAT", "FORMAT_VERSION", "MIGRATABLE", "EmbedderInfo", "Manifest",
            "write_manifest"]
 
 FORMAT = "rag-index"
-FORMAT_VERSION = 3  # 2: chunks carry locator, section, ocr; 3: a generation is a base plus an optional delta
-MIGRATABLE = frozenset({1, 2})  # older versions that a new generation brings up to FORMAT_VERSION by additions
+FORMAT_VERSION = 4  # 2: chunks carry locator, section, ocr; 3: a generation is a base plus an optional delta;
+#                    4: settings["chunker"]["clean"] says how page text was cleaned (absent: not cleaned)
+MIGRATABLE = frozenset({1, 2, 3})  # older versions that a new generation brings up to FORMAT_VERSION by additions
 MANIFEST = "manifest.json"
 
 

@@ -41,6 +41,7 @@ class PdfPage(NamedTuple):
     number: int
     text: str
     ocr: bool
+    section: str | None = None  # the PDF outline's entry in effect where the page starts
 
 
 def read_pdf(data: bytes, name: str, password: str | None, max_pages: int | None,
@@ -95,7 +96,10 @@ def read_pdf(data: bytes, name: str, password: str | None, max_pages: int | None
         )
     if kept < extracted:
         log.info("%s: dropped %d garbled characters", name, extracted - kept)
-    return [pages[i] for i in sorted(pages)], page_count
+    from ingest.sections import outline_sections
+
+    sections = outline_sections(reader, page_count)
+    return [pages[i]._replace(section=sections[i]) for i in sorted(pages)], page_count
 
 
 def _ocr_pdf(data: bytes, name: str, indexes: list[int], password: str | None) -> list[tuple[int, str]]:

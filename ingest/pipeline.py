@@ -94,7 +94,7 @@ def open_or_create(directory: Path, embedder: Embedder, chunker: ChunkerSettings
 def _settings_of(index: Index, fallback: ChunkerSettings) -> ChunkerSettings:
     stored = index.manifest.settings.get("chunker")
     if isinstance(stored, dict):
-        settings = ChunkerSettings(**stored)
+        settings = ChunkerSettings.stored(stored)
         if settings != fallback:
             log.info("using the index's own chunker settings %s", settings)
         return settings

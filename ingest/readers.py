@@ -126,7 +126,7 @@ def read_document(
 def _pdf_pages(data: bytes, name: str, password: str | None, max_pages: int | None,
                ocr: bool) -> tuple[tuple[Page, ...], int]:
     pages, count = read_pdf(data, name, password, max_pages, ocr)
-    return tuple(Page(p.number, p.text, ocr=p.ocr) for p in pages), count
+    return tuple(Page(p.number, p.text, section=p.section, ocr=p.ocr) for p in pages), count
 
 
 def _read_units(kind: str, data: bytes, name: str, max_pages: int | None) -> list[Unit]:

@@ -33,7 +33,8 @@ from indexes import (
 )
 from indexes.compat import recorded_backend
 from ingest import ChunkerSettings, IngestOptions, IngestReport, Progress, ingest_paths
-from rag.answering.abstention import calibration_for
+from rag.answering.abstention import calibration_for, evidence_text
+from rag.answering.anchors import with_named_terms
 from rag.answering.plan import ABSTAIN_TEXT, Plan, answer_stream, make_plan
 from rag.config import DEFAULT_EMBED_BACKEND, Config, load_config, load_passwords
 from rag.conversation import Conversation
@@ -234,7 +235,10 @@ class RAG:
             self.embedder.loaded()
         load_ms = (time.perf_counter() - started) * 1000
         started = time.perf_counter()
-        hits = retriever.search(query or question, k or self.config.top_k, mode=mode, where=where)
+        k = k or self.config.top_k
+        hits = retriever.search(query or question, k, mode=mode, where=where)
+        hits = with_named_terms(question, hits, evidence_text,
+                                lambda q: retriever.search(q, max(k, 10), mode="bm25", where=where))
         retrieve_ms = (time.perf_counter() - started) * 1000
         calibration = calibration_for(self.embedder.name, self.config.abstain_threshold, question)
         return make_plan(question, query or question, hits, embedder=self.embedder, generator=generator,

@@ -105,7 +105,7 @@ def test_anchors_are_the_names_a_question_stands_on() -> None:
     from rag.answering.anchors import anchors
 
     assert anchors("What exact-match score does BERT-Large reach on the Natural Questions benchmark?", strict=True) \
-        == ["BERT-Large", "Natural", "Questions"]
+        == ["BERT-Large", "Natural", "Questions", "Natural Questions"]
     assert anchors("How should a nonresident alien report crypto on Form 1040NR?", strict=False) == ["1040NR"]
     assert anchors("How many attention heads does the base model use?", strict=True) == []
     # German capitalises every noun: only acronyms, mixed case and codes count there
@@ -130,7 +130,7 @@ def test_a_named_term_no_chunk_holds_abstains_before_the_model(tmp_path: Path) -
         missing = rag.ask("What exact-match score does BERT-Large reach on the Natural Questions benchmark?")
         assert missing.abstained and generator.calls == []
         assert rag.prepare("What exact-match score does BERT-Large reach on the Natural Questions "
-                           "benchmark?").evidence.missing == ("Natural", "Questions")
+                           "benchmark?").evidence.missing == ("Natural", "Questions", "Natural Questions")
         assert not rag.ask("What F1 score does BERT-Large reach on SQuAD?").abstained
         # an English question about a French page: only terms that survive translation are required
         assert rag.prepare("How many queries per second does the system process on TPC-H?").evidence.missing == ()
@@ -146,3 +146,70 @@ def test_spelled_out_derived_and_mistyped_names_count_as_present() -> None:
     # ... but a different name stays missing, however close its first letters
     assert missing_anchors("What MMLU score does QLoRA reach with Mistral?",
                            ["QLoRA reaches 63.9 MMLU with LLaMA 65B; mistakes happen."]) == ("Mistral",)
+
+
+def test_across_languages_only_named_terms_decide() -> None:
+    german = [_hit("Ein topologischer Raum heißt kompakt, wenn jede offene Überdeckung des Raumes eine endliche "
+                   "Teilüberdeckung besitzt, und das ist nicht mit der Folgenkompaktheit zu verwechseln.")]
+    sentences = [Sentence(0, 0, german[0].chunk.text, 0, 0.3)]
+    evidence = evidence_for("When is a topological space called compact?", german, sentences)
+    assert evidence.cross_lingual and evidence.score < EVIDENCE_THRESHOLD
+    assert not should_abstain(evidence, EVIDENCE_THRESHOLD)  # the English embedder cannot judge a German page
+    same = evidence_for("When is a space compact?", [_hit("Tides are high in March and the moon is full.")],
+                        [Sentence(0, 0, "Tides are high in March and the moon is full.", 0, 0.1)])
+    assert not same.cross_lingual and should_abstain(same, EVIDENCE_THRESHOLD)
+    assert should_abstain(Evidence(0.3, 0.0, missing=("TPC-H",), cross_lingual=True), EVIDENCE_THRESHOLD)
+
+
+def test_a_name_retrieval_missed_is_looked_up_and_an_absent_one_is_not_invented(tmp_path: Path) -> None:
+    from indexes import HashEmbedder
+    from rag import RAG
+    from rag.generation import EchoGenerator
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "paper.md").write_text(
+        "# Preemptive information extraction\n\nYusuke Shinyama and Satoshi Sekine, New York University.\n\n"
+        + " ".join(f"Cluster {i} of the {w} corpus holds {i * 7} documents." for i, w in
+                   enumerate(["sports", "finance", "weather", "court", "health", "travel", "music", "film"] * 15))
+        + "\n\n"
+        "## Method\n\nThe system uses only the first five sentences of each news article when generating basic "
+        "patterns, because later sentences add noise.\n")
+    with RAG.open(tmp_path / "idx", create=True, embedder=HashEmbedder(), generator=EchoGenerator("Five [1]."),
+                  workers=0, abstain_threshold=0.0001, top_k=2) as rag:
+        rag.ingest([docs])
+        question = "How much of each news article did Sekine's system use when generating basic patterns?"
+        assert not any("Sekine" in h.chunk.text for h in rag.search(question))  # retrieval alone misses the name
+        plan = rag.prepare(question)
+        assert plan.evidence.missing == () and not plan.abstain
+        assert any("Sekine" in h.chunk.text for h in plan.hits)
+        absent = rag.prepare("How much of each news article did Grishman's system use when generating basic patterns?")
+        assert absent.evidence.missing == ("Grishman",) and absent.abstain
+
+
+def test_a_missing_number_is_not_looked_up() -> None:
+    from rag.answering.anchors import with_named_terms
+
+    hits = ["The system used the first five sentences of each article.", "Patterns are clustered."]
+    elsewhere = ["Cluster 73 of the film corpus holds 511 documents.", "Sekine wrote the paper in 2006."]
+    # "511" occurs in the collection, but as the count of something else: no lookup, the question abstains
+    assert with_named_terms("How many of the 511 news articles did the system use?", hits, str,
+                            lambda q: elsewhere) == hits
+    assert with_named_terms("How many news articles did Sekine's system use?", hits, str,
+                            lambda q: elsewhere) == [hits[0], elsewhere[1]]
+
+
+def test_a_name_of_several_words_must_stand_together() -> None:
+    from rag.answering.anchors import anchors, missing_anchors
+
+    question = "What exact-match score does BERT-Large reach on the Natural Questions benchmark?"
+    # each word occurs, the name does not: BERT's paper speaks of natural language and of questions
+    assert missing_anchors(question, ["BERT-Large improves Natural Language Inference and answers questions."]) \
+        == ("Natural Questions",)
+    assert missing_anchors(question, ["BERT-Large on natural\nquestions"]) == ()
+    # a footnote mark after a word, a plural, a hyphen: still the name
+    assert missing_anchors("What has the Identity Theft Resource Center counted?",
+                           ["The Identity Theft Resource Center1 reports 5000 breaches."]) == ()
+    # runs of acronyms are not a name of words: each is an anchor of its own
+    assert anchors("What F1 does BERT CoNLL-2003 NER get?", strict=True) == ["F1", "BERT", "CoNLL-2003", "NER", "2003"]
+    assert anchors("How many Google Search API calls does ReAct make?", strict=True)[-1] == "Google Search"

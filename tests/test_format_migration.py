@@ -46,7 +46,7 @@ def _rows(directory: Path) -> list[tuple]:  # type: ignore[type-arg]
 def test_a_version_1_index_opens_answers_and_is_migrated_in_a_new_generation(old_index: Path) -> None:
     before = _manifest(old_index)
     rows = _rows(old_index)
-    assert before["version"] == 1 and FORMAT_VERSION == 3 and len(rows) == 3
+    assert before["version"] == 1 and FORMAT_VERSION == 4 and len(rows) == 3
     generator = EchoGenerator("The harbour speed limit is 5 knots [1].")
     with RAG.open(old_index, embedder=HashEmbedder(), generator=generator) as rag:
         hits = rag.search("harbour speed limit knots", 2)

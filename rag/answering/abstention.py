@@ -46,7 +46,7 @@ from pathlib import Path
 from indexes import Hit
 from rag.answering.anchors import missing_anchors
 from rag.answering.excerpts import Sentence
-from rag.text import CJK_CHARS, content_words, numbers
+from rag.text import CJK_CHARS, content_words, language_of, numbers
 
 __all__ = [
     "CALIBRATED",
@@ -59,6 +59,7 @@ __all__ = [
     "calibrate_threshold",
     "calibration_for",
     "evidence_for",
+    "evidence_text",
     "is_refusal",
     "lexical_overlap",
     "overrules_refusal",
@@ -100,6 +101,7 @@ class Evidence:
     overlap: float
     weight: float = CALIBRATED["latin"].weight
     missing: tuple[str, ...] = ()   # terms the question names that no retrieved chunk holds (rag.answering.anchors)
+    cross_lingual: bool = False     # the best chunk is in another language than the question
 
     @property
     def score(self) -> float:
@@ -128,13 +130,16 @@ def evidence_for(question: str, hits: Sequence[Hit], sentences: Sequence[Sentenc
         return Evidence(0.0, 0.0, weight)
     similarity = max((s.similarity for s in sentences if s.source < EVIDENCE_DEPTH), default=0.0)
     overlap = max(lexical_overlap(question, h.chunk.text) for h in top)
-    return Evidence(similarity, overlap, weight,
-                    missing_anchors(question, [f"{_file_words(h.chunk.source)}\n{h.chunk.text}" for h in hits]))
+    languages = {language_of(top[0].chunk.text), language_of(question)}
+    cross = len(languages) == 2 and "latin" not in languages  # "latin": too few stop words to tell
+    return Evidence(similarity, overlap, weight, missing_anchors(question, [evidence_text(h) for h in hits]), cross)
 
 
-def _file_words(source: str) -> str:
-    """A file's name as words: "paper_qlora_2305.14314.pdf" names "paper qlora 2305 14314 pdf"."""
-    return re.sub(r"[_.\-]+", " ", Path(source).name)
+def evidence_text(hit: Hit) -> str:
+    """What a retrieved chunk offers as evidence of the terms a question names: its file's name as words
+    ("paper_qlora_2305.14314.pdf" names "paper qlora 2305 14314 pdf") and its text."""
+    name = re.sub(r"[_.\-]+", " ", Path(hit.chunk.source).name)
+    return f"{name}\n{hit.chunk.text}"
 
 
 _REFUSAL = re.compile(
@@ -200,8 +205,15 @@ def threshold_for(embedder_name: str, configured: float | None, question: str = 
 
 def should_abstain(evidence: Evidence, threshold: float | None) -> bool:
     """Abstain before generation when the evidence score is below ``threshold``, or when a term the
-    question names is in none of the retrieved chunks (None: abstention on evidence is off)."""
-    return threshold is not None and (evidence.score < threshold or bool(evidence.missing))
+    question names is in none of the retrieved chunks (None: abstention on evidence is off).
+
+    Across languages (an English question whose best chunk is German, Persian or Japanese) the score
+    says nothing: the English embedder puts a right translation far from the question, and few words
+    are shared. There only the named terms decide (those that survive translation: acronyms, codes,
+    numbers; ``rag.answering.anchors``)."""
+    if threshold is None:
+        return False
+    return bool(evidence.missing) or (evidence.score < threshold and not evidence.cross_lingual)
 
 
 def overrules_refusal(evidence: Evidence, calibration: Calibration | None) -> bool:

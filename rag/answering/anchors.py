@@ -24,11 +24,14 @@ only where both are in Latin script.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
 
 from rag.text import STOP_WORDS, fold, language_of, numbers, sentence_spans, words
 
-__all__ = ["anchors", "missing_anchors"]
+__all__ = ["ANCHOR_SEARCH_ADDS", "anchors", "missing_anchors", "with_named_terms"]
+
+ANCHOR_SEARCH_ADDS = 2  # at most this many chunks join the retrieved ones to bring in a missing name
 
 _JOINERS = re.compile(r"[-'’]")
 _POSSESSIVE = re.compile(r"['’]s?$")
@@ -55,15 +58,46 @@ def anchors(question: str, *, strict: bool) -> list[str]:
                       and word.lower() not in STOP_WORDS and word.lower() not in _QUESTION_OPENERS)
             if (mixed or alnum or proper) and word not in found:
                 found.append(word)
+        if strict and language in ("en", "fr"):
+            found += [p for p in _name_phrases(question[start:end]) if p not in found]
     if strict:
         found += sorted(n for n in numbers(question) if len(n.replace(".", "")) >= 3 and n not in found)
     return found
+
+
+# Title-case words only: acronyms and mixed-case names are anchors of their own ("BERT CoNLL-2003 NER" is three).
+_CAPITALISED_RUN = re.compile(r"(?<![\w'’-])[A-Z][a-z][a-z'’-]*(?:[ \t]+[A-Z][a-z][a-z'’-]*)+(?![\w-])")
+
+
+def _name_phrases(sentence: str) -> list[str]:
+    """Runs of two or more capitalised words past the sentence's first word: a name made of words
+    ("Natural Questions", "Stable Diffusion", "Google Search") is named only when they stand
+    together, though each word may occur alone ("natural language", "search API calls")."""
+    opening = re.match(r"\W*[\w'’-]+", sentence)
+    first_end = opening.end() if opening else 0
+    phrases = []
+    for m in _CAPITALISED_RUN.finditer(sentence):
+        run = [_POSSESSIVE.sub("", w) for w in m.group().split()]
+        if m.start() < first_end:  # the sentence's opening word is capitalised anyway
+            run = run[1:]
+        while run and (run[0].lower() in STOP_WORDS or run[0].lower() in _QUESTION_OPENERS):
+            run = run[1:]
+        if len(run) >= 2:
+            phrases.append(" ".join(run))
+    return phrases
 
 
 def _present(anchor: str, text: str, text_numbers: set[str]) -> bool:
     if not any(c.isalpha() for c in anchor):
         return anchor in text_numbers
     lowered = text.lower()
+    if " " in anchor:  # a name of several words: together, across a line break or hyphen, a plural's "s" aside
+        parts = [re.escape(w) for w in anchor.lower().split()]
+        parts[-1] = parts[-1].removesuffix("s") + "s?" if len(parts[-1]) > 3 else parts[-1]
+        # a footnote mark may follow a word ("the Identity Theft Resource Center1 reports")
+        if re.search(r"(?<!\w)" + r"[\d*†]*[\s\-]+".join(parts) + r"(?![^\W\d_])", lowered):
+            return True
+        return _near_run(anchor.lower().split(), re.findall(r"[^\W\d_]+", lowered))
     squeezed = _JOINERS.sub("", lowered)  # "COVID-19" is "COVID19" too
     forms = {anchor.lower()}
     if anchor.endswith("s") and len(anchor) > 3:  # a lower-case plural ending: "GPUs" is found as "GPU"
@@ -108,6 +142,16 @@ def _near(anchor: str, vocabulary: set[str]) -> bool:
     return False
 
 
+def _near_run(names: list[str], text_words: list[str]) -> bool:
+    """The words of a name standing together in ``text_words``, each as written or as the reader would
+    call the same (``_near``: a typing slip or derivation): "Sentanta Sports" for "Setanta Sports"."""
+    n = len(names)
+    for i in range(len(text_words) - n + 1):
+        if all(w == name or _near(name, {w}) for w, name in zip(text_words[i:i + n], names, strict=True)):
+            return True
+    return False
+
+
 def _one_edit(a: str, b: str) -> bool:
     if a == b or abs(len(a) - len(b)) > 1:
         return a == b
@@ -136,3 +180,37 @@ def missing_anchors(question: str, texts: Iterable[str]) -> tuple[str, ...]:
         vocabulary = {w.lower() for w in re.findall(r"[^\W\d_]{5,}", joined)}
         missing = [a for a in missing if a.upper() not in acronyms and not _near(a, vocabulary)]
     return tuple(missing)
+
+
+_Hit = TypeVar("_Hit")
+
+
+def with_named_terms(question: str, hits: Sequence[_Hit], text_of: Callable[[_Hit], str],
+                     search: Callable[[str], Sequence[_Hit]]) -> list[_Hit]:
+    """``hits`` with the last of them replaced by chunks holding the names the question asks about,
+    when retrieval missed them but the collection has them.
+
+    "How much of each article did Shinyama and Sekine's system use?" retrieves the page that answers,
+    which never repeats the authors' names; that page is right, and "Sekine" is on the title page.
+    Abstaining because no retrieved chunk names Sekine would be wrong, so a lexical ``search`` for the
+    question with its missing names is asked for chunks that hold them (at most ``ANCHOR_SEARCH_ADDS``,
+    each adding a missing name). A name the collection does not hold stays missing: the question is
+    about something the documents do not cover. A missing number is not looked up.
+    """
+    texts = [text_of(h) for h in hits]
+    missing = missing_anchors(question, texts)
+    # A number is no name: "101 tables" turns up in some chunk of a large collection, whatever it counts there.
+    if not missing or not hits or any(not any(c.isalpha() for c in m) for m in missing):
+        return list(hits)
+    added: list[_Hit] = []
+    for hit in search(f"{question} {' '.join(missing)}"):
+        if len(added) >= min(ANCHOR_SEARCH_ADDS, len(hits) - 1) or not missing:  # the best hit stays
+            break
+        if text_of(hit) in texts:
+            continue
+        still = missing_anchors(question, [*texts, text_of(hit)])
+        if len(still) < len(missing):
+            added.append(hit)
+            texts.append(text_of(hit))
+            missing = still
+    return [*hits[:len(hits) - len(added)], *added] if added else list(hits)

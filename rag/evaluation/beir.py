@@ -135,7 +135,7 @@ def build_corpus_index(directory: Path, corpus: Mapping[str, tuple[str, str]], e
                                                                   BACKEND_KEY: backend_of(embedder)})
     stored = index.manifest.settings.get("chunker")
     splitter = PageChunker(embedder.tokenize, embedder.max_tokens,
-                           ChunkerSettings(**stored) if isinstance(stored, dict) else chunker)
+                           ChunkerSettings.stored(stored) if isinstance(stored, dict) else chunker)
     done = {s.path for s in index.sources()}
     todo = [doc_id for doc_id in corpus if doc_id not in done]
     if todo:

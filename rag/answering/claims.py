@@ -55,7 +55,8 @@ _HEDGE = re.compile(
     r"^\s*(?:it\s+(?:seems|appears|looks)(?:\s+(?:like|that))?|i\s+(?:believe|think|understand)(?:\s+that)?"
     r"|apparently|presumably|probably|it is likely that|in short|in summary|to summari[sz]e|so|therefore|thus"
     r"|(?:please\s+)?note that|keep in mind that|from what i can see|it looks like|in other words|that is"
-    r"|first(?:ly)?|second(?:ly)?|third(?:ly)?|then|next|finally|also|additionally|in addition|after that)"
+    r"|first(?:ly)?|second(?:ly)?|third(?:ly)?|then|next|finally|also|additionally|in addition|after that"
+    r"|by contrast|in contrast|on the other hand|meanwhile|likewise|similarly|however|as for)"
     r"\b\s*[,:]?\s*", re.I)
 _BULLET = re.compile(r"(?m)^\s*(?:[*\-•+]|\d{1,2}[.)])\s+")
 _BULLET_LINE = re.compile(r"^\s*(?:[*\-•+]|\d{1,2}[.)])\s+")
@@ -180,10 +181,11 @@ def _candidates(hits: Sequence[Hit], sources: Sequence[int]) -> list[tuple[int, 
 
 
 def _surroundings(hits: Sequence[Hit], sources: Sequence[int]) -> dict[tuple[int, str], str]:
-    """Where each sentence stands: its file's title (when retrieved), its chunk's opening sentence and the sentence before it,
+    """Where each sentence stands: its file's head (title and first lines, when retrieved: the parties it names),
+    its chunk's opening sentence and the sentence before it,
     which often names what it is about ("- **Hotel Bjørvika Brygge, Oslo** — double room." then "Free
     cancellation until 7 June 2025."). A name of the claim may be there rather than in the sentence itself."""
-    titles = {h.chunk.source: next(iter(evidence_sentences(h.chunk.text)), "") for h in hits
+    titles = {h.chunk.source: " ".join(evidence_sentences(h.chunk.text)[:3]) for h in hits
               if h.chunk.start == 0 and h.chunk.page in (None, 1)}
     out: dict[tuple[int, str], str] = {}
     for n in sources:
@@ -266,8 +268,12 @@ def _check(claim: str, hits: Sequence[Hit], sources: Sequence[int], meaning: _Me
         return _label(claim, evidence, around.get((n, where), ""), _document(hits, n), given, cosine)
 
     n1, best = ranked[0]
-    context = around.get((n1, best), "")
     label_1 = label(claim, n1, best)
+    if label_1 == "unsupported":
+        # The closest sentence may miss a word the next one holds ("Non-refundable." after the hotel's line).
+        n1, best, label_1 = next(((n, s, "supported") for n, s in ranked[1:3] if label(claim, n, s) == "supported"),
+                                 (n1, best, label_1))
+    context = around.get((n1, best), "")
     if label_1 == "unsupported":
         # A claim may join two sentences of a source ("the deposit is three months' rent" and "rent is
         # 4,500 euros": "a deposit of 13,500 euros"): the best sentence read with one that holds a number it

@@ -213,6 +213,37 @@ def _name_present(name: str, evidence: str, context: str, document: str) -> bool
     return len(parts) > 1 and name in document.lower() and bool(set(parts) & set(words(evidence)))
 
 
+def _named_by_part(claim_slots: Sequence[_Slot], tokens: Sequence[str], evidence: str) -> list[_Slot]:
+    """The claim's names the evidence gives by one capitalised word that was not read as a name, being
+    its sentence's first ("Piotr is registered as the main driver" for "Piotr Kowalski"), as slots there."""
+    found = []
+    held = {t for t in tokens if " " in t}
+    for slot in claim_slots:
+        if slot.kind != "NAME" or slot.value in tokens or any(_same_name(slot.value, t) for t in held):
+            continue
+        for part in (p for p in slot.value.split() if len(p) > 2 and p not in STOP_WORDS and p not in _TITLES):
+            if part in tokens and re.search(rf"\b{re.escape(part.capitalize())}\b", evidence):
+                found.append(_Slot(slot.value, "NAME", tokens.index(part)))
+                break
+    return found
+
+
+def _taken_by_rival(tokens: Sequence[str], rivals: Sequence[_Slot], mine: Sequence[str]) -> bool:
+    """Do the claim's words around a name it gives belong, in the evidence, to another name?"""
+    owners = _owners(tokens, [s.place for s in rivals], shared_head=len(rivals) > 1)
+    return any(len(owners.get(word, ())) == 1 for word in mine)
+
+
+def _range_partner(tokens: Sequence[str], rival: _Slot, same: Sequence[_Slot]) -> bool:
+    """Is ``rival`` the other end of a range that holds the claimed value ("between 1.7 and 1.9",
+    "15 to 25 °C")? The words around a range belong to both its ends."""
+    for s in same:
+        low, high = sorted((s.place, rival.place))
+        if 0 < high - low <= 2 and all(t in ("to", "and", "-") for t in tokens[low + 1:high]):
+            return True
+    return False
+
+
 def _same_name(a: str, b: str) -> bool:
     """One name is the other, or a part of it in order ("core facility" of "core facility director")."""
     return a == b or f" {a} " in f" {b} " or f" {b} " in f" {a} "
@@ -228,6 +259,7 @@ def slot_conflict(claim: str, evidence: str, context: str, document: str = "",
     names = {s.value for s in slots if s.kind == "NAME"}
     claim_slots = [dataclasses.replace(s, value=next((v for v in sorted(names) if _same_name(s.value, v)), s.value))
                    if s.kind == "NAME" and s.value not in names else s for s in claim_slots]
+    slots = sorted([*slots, *_named_by_part(claim_slots, tokens, evidence)], key=lambda s: s.place)
     arithmetic = bool(ARITHMETIC.search(strip_markers(claim)))
     claimed = {s.value for s in claim_slots}
     if len(claim_slots) == 1:  # one number or name: the whole claim is about it, every clause
@@ -247,10 +279,14 @@ def slot_conflict(claim: str, evidence: str, context: str, document: str = "",
         if not same:
             if kin and slot.kind not in ("NAME", ""):
                 return True  # a different number counting the same thing
+            others = [s for s in kin if s.value not in claimed]  # the claim's own names are no rivals
+            if others and slot.kind == "NAME" and _taken_by_rival(tokens, others, [w for w, ks in mine_of.items() if ks == {k}]):
+                return True  # another name where the claim puts this one ("reported to the Laboratory Manager")
             present = slot.value in given or (slot.kind == "NAME" and _name_present(slot.value, evidence, context, document))
             absent = absent or not present
             continue
-        rivals = sorted(set(same) | set(kin), key=lambda s: s.place)
+        rivals = sorted({r for r in {*same, *kin} if r.value == slot.value or not _range_partner(tokens, r, same)},
+                        key=lambda s: s.place)
         if len({s.value for s in rivals}) < 2:
             continue
         owners = _owners(tokens, [s.place for s in rivals], shared_head=True)

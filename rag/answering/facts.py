@@ -213,13 +213,14 @@ def _name_present(name: str, evidence: str, context: str, document: str) -> bool
     return len(parts) > 1 and name in document.lower() and bool(set(parts) & set(words(evidence)))
 
 
-def _named_by_part(claim_slots: Sequence[_Slot], tokens: Sequence[str], evidence: str) -> list[_Slot]:
+def _named_by_part(claim_slots: Sequence[_Slot], tokens: Sequence[str], slots: Sequence[_Slot],
+                   evidence: str) -> list[_Slot]:
     """The claim's names the evidence gives by one capitalised word that was not read as a name, being
     its sentence's first ("Piotr is registered as the main driver" for "Piotr Kowalski"), as slots there."""
     found = []
-    held = {t for t in tokens if " " in t}
+    held = {s.value for s in slots if s.kind == "NAME"}
     for slot in claim_slots:
-        if slot.kind != "NAME" or slot.value in tokens or any(_same_name(slot.value, t) for t in held):
+        if slot.kind != "NAME" or any(_same_name(slot.value, t) for t in held):
             continue
         for part in (p for p in slot.value.split() if len(p) > 2 and p not in STOP_WORDS and p not in _TITLES):
             if part in tokens and re.search(rf"\b{re.escape(part.capitalize())}\b", evidence):
@@ -259,7 +260,7 @@ def slot_conflict(claim: str, evidence: str, context: str, document: str = "",
     names = {s.value for s in slots if s.kind == "NAME"}
     claim_slots = [dataclasses.replace(s, value=next((v for v in sorted(names) if _same_name(s.value, v)), s.value))
                    if s.kind == "NAME" and s.value not in names else s for s in claim_slots]
-    slots = sorted([*slots, *_named_by_part(claim_slots, tokens, evidence)], key=lambda s: s.place)
+    slots = sorted([*slots, *_named_by_part(claim_slots, tokens, slots, evidence)], key=lambda s: s.place)
     arithmetic = bool(ARITHMETIC.search(strip_markers(claim)))
     claimed = {s.value for s in claim_slots}
     if len(claim_slots) == 1:  # one number or name: the whole claim is about it, every clause

@@ -1,7 +1,7 @@
 """Claim checks on realistic chat-model replies: right ones kept, wrong ones flagged.
 
     python benchmarks/verification.py [--cases tests/data/replies/cases.jsonl] [--style generative]
-                                      [--embedder default|hash] [--json] [-v]
+                                      [--embedder default|hash] [--json] [-v] [--details]
 
 Indexes the ``docs`` folder beside the cases (with the default embedding model, as users run it, or
 the hashing one: fast, but it retrieves by shared words only) and asks each case's
@@ -73,7 +73,8 @@ def run(cases_path: Path, settings: dict[str, Any], verbose: bool, embedder: Emb
             if not ok:
                 misses.append({"id": case["id"], "kind": case["kind"], "label": case["label"], "reply": case["reply"],
                                "answer": answer.text, "grounding": answer.grounding,
-                               "unsupported": list(answer.unsupported)})
+                               "unsupported": list(answer.unsupported),
+                               "claims": [{"text": k.text, "label": k.label, "quote": k.quote} for k in answer.claims]})
     total_right, total_wrong = sum(right.values()), sum(wrong.values())
     result = {"cases": len(cases), "right": total_right, "wrong": total_wrong,
               "right_kept": round(right["ok"] / max(total_right, 1), 3),
@@ -91,10 +92,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="retrieve and rank with the default embedding model (as users do) or the hashing one (fast)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("-v", "--verbose", action="store_true", help="list the cases missed")
+    parser.add_argument("--details", action="store_true", help="list the cases missed with each claim's label and quote")
     args = parser.parse_args(argv)
     settings = {"answer_style": args.style} if args.style else {}
     embedder = HashEmbedder() if args.embedder == "hash" else load_embedder("default")
-    result = run(args.cases, settings, args.verbose, embedder)
+    details = args.details
+    result = run(args.cases, settings, args.verbose or details, embedder)
     result["embedder"] = args.embedder
     if args.json:
         print(json.dumps(result, indent=2))
@@ -104,6 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for miss in result.get("misses", []):
             print(f"  missed {miss['id']} {miss['label']}/{miss['kind']}: {miss['reply']!r} -> {miss['grounding']}: "
                   f"{miss['answer']!r} unsupported={miss['unsupported']}")
+            for claim in miss["claims"] if details else ():
+                print(f"      {claim['label']}: {claim['text']!r} <- {claim['quote']!r}")
     return 0
 
 

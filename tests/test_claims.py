@@ -214,3 +214,53 @@ def test_titles_do_not_end_sentences() -> None:
 
     assert split_sentences("It was written by Dr. Helena Vos. It was approved by Prof. Samuel Achebe.") == [
         "It was written by Dr. Helena Vos.", "It was approved by Prof. Samuel Achebe."]
+
+
+def test_a_name_given_by_one_word_is_the_same_name_and_a_swap_is_still_caught() -> None:
+    source = "Piotr is registered as the main driver and Anna as the second driver."
+    assert _labels("Piotr Kowalski is registered as the main driver, and Anna is the second driver [1].",
+                   source) == ["supported"]
+    assert _labels("Maria Kowalski is registered as the main driver [1].", source) != ["supported"]
+
+
+def test_another_name_where_the_claim_puts_its_own_is_a_contradiction() -> None:
+    source = ("SOP for DNA extraction. Approved by Prof. Samuel Achebe, Core Facility Director. "
+              "Any deviation is recorded in the deviation log and reported to the Laboratory Manager within 24 hours.")
+    assert _labels("Any deviation is reported to the Core Facility Director within 24 hours [1].",
+                   source) == ["contradicted"]
+    assert _labels("Any deviation is reported to the Laboratory Manager within 24 hours [1].", source) == ["supported"]
+
+
+def test_field_labels_and_a_number_before_its_unit_are_not_names() -> None:
+    from rag.answering.facts import stream
+
+    assert [s.value for s in stream("**Author:** Dr. Helena Vos **Approved by:** Prof. Samuel Achebe")[1]] == [
+        "helena vos", "samuel achebe"]
+    assert [(s.value, s.kind) for s in stream("Contents 60 thousand pounds")[1]] == [("60000", "gbp")]
+    assert [(s.value, s.kind) for s in stream("Use 100 microlitres of Buffer AE.")[1]] == [("100", "µl"),
+                                                                                          ("buffer ae", "NAME")]
+
+
+def test_a_range_holds_both_its_ends_and_the_question_s_own_number_is_given() -> None:
+    from indexes import Chunk, Hit
+    from rag.answering.claims import check_claims
+
+    source = "An A260/A280 ratio between 1.7 and 1.9 is acceptable."
+    hits = [Hit(Chunk("c0", "/docs/sop.md", None, source, 0, len(source)), 1.0)]
+    reply = "A ratio of 1.6 falls outside the acceptable range of 1.7 to 1.9 [1]."
+    assert [c.label for c in check_claims(reply, hits, question="What if the ratio is 1.6?")] == ["supported"]
+    assert [c.label for c in check_claims(reply, hits, question="What ratio is acceptable?")] == ["unsupported"]
+    assert _labels("The acceptable range is 1.5 to 1.9 [1].", source) != ["supported"]
+
+
+def test_a_word_shared_by_two_numbers_of_the_claim_does_not_vote() -> None:
+    source = "Each traveller may bring one cabin bag (8 kg) and one checked bag (23 kg)."
+    assert _labels("Each traveller may take one 8 kg cabin bag and one 23 kg checked bag [1].", source) == ["supported"]
+    assert _labels("Each traveller may take one 23 kg cabin bag and one 8 kg checked bag [1].", source) != ["supported"]
+
+
+def test_a_relative_clause_after_an_amount_is_about_what_the_amount_measures() -> None:
+    rent = "Monthly rent is 4,500 euros, payable on the first working day of each month."
+    assert _labels("The monthly rent is €4,500, which is due on the first working day of every month [1].",
+                   rent) == ["supported"]
+    assert _labels("The monthly rent is €4,500, which is due within 30 days of the invoice [1].", rent) != ["supported"]

@@ -38,6 +38,7 @@ __all__ = ["COVERAGE", "check_claims", "claim_pairs", "split_claims"]
 
 COVERAGE = 0.6  # share of a claim's words the evidence must hold
 TOPICAL = 0.34  # share of a claim's words a sentence must hold for its numbers to contradict the claim
+CLOSE = 0.75  # cosine (all-MiniLM-L6-v2) from which a claim and a sentence say the same thing, parts checked apart
 _META = re.compile(r"\b(?:sources?|documents?|context|provided|passages?|excerpts?|information)\b", re.I)
 _PREAMBLE = re.compile(r"^\s*(?:i\b|i'm\b|here\b|here's\b|sure\b|certainly\b|of course\b|hope\b|great question)", re.I)
 _DOC_NOUN = (r"(?:source|document|text|passage|guide|leaflet|report|sheet|summary|manual|policy|contract|lease|article"
@@ -54,7 +55,8 @@ _HEDGE = re.compile(
     r"^\s*(?:it\s+(?:seems|appears|looks)(?:\s+(?:like|that))?|i\s+(?:believe|think|understand)(?:\s+that)?"
     r"|apparently|presumably|probably|it is likely that|in short|in summary|to summari[sz]e|so|therefore|thus"
     r"|(?:please\s+)?note that|keep in mind that|from what i can see|it looks like|in other words|that is"
-    r"|first(?:ly)?|second(?:ly)?|third(?:ly)?|then|next|finally|also|additionally|in addition|after that)"
+    r"|first(?:ly)?|second(?:ly)?|third(?:ly)?|then|next|finally|also|additionally|in addition|after that"
+    r"|by contrast|in contrast|on the other hand|meanwhile|likewise|similarly|however|as for)"
     r"\b\s*[,:]?\s*", re.I)
 _BULLET = re.compile(r"(?m)^\s*(?:[*\-•+]|\d{1,2}[.)])\s+")
 _BULLET_LINE = re.compile(r"^\s*(?:[*\-•+]|\d{1,2}[.)])\s+")
@@ -67,8 +69,11 @@ _LAST_NAME = re.compile(r"(?:[A-Z][\w&-]*(?:\s+(?:[A-Z][\w&-]*|\d+\b))*|[\w-]+)\
 
 
 def _antecedent(before: str) -> str:
-    """What a relative clause is about: the name or word right before its comma."""
+    """What a relative clause is about: the name or word right before its comma; after an amount, the
+    clause that states it ("the monthly rent is €4,500, which is due ...": the rent, not "500")."""
     match = _LAST_NAME.search(before.rstrip())
+    if match and match.group(0)[:1].isdigit():
+        return re.split(r"[,;:]\s", before)[-1].strip()
     return match.group(0).strip(" ,") if match else ""
 
 
@@ -152,21 +157,49 @@ def _is_aside(clause: str) -> bool:
     return bool(_META.search(plain)) and not re.search(r"\d", plain)
 
 
-def _label(claim: str, evidence: str, context: str) -> str:
-    slots = slot_conflict(claim, evidence, context)
-    if slots is True and coverage(claim, evidence) < TOPICAL:
+def _label(claim: str, evidence: str, context: str, document: str = "", given: frozenset[str] = frozenset(),
+           cosine: float | None = None) -> str:
+    """``evidence``'s verdict on ``claim``: its checkable parts (numbers, names, negation) first, then
+    whether it says the same thing: enough of its words, or (with an embedder) a meaning close enough."""
+    slots = slot_conflict(claim, evidence, context, document, given)
+    shared = coverage(claim, evidence)
+    if slots is True and shared < TOPICAL and (cosine is None or cosine < CLOSE):
         slots = None  # another number in a sentence about something else says nothing against the claim
     if slots is True or negation_conflict(claim, evidence):
         return "contradicted"
+    if slots is None or quantifier_gap(claim, evidence):
+        return "unsupported"
     # Numbers and dates found in place anchor a claim: fewer of its other words need be in the evidence.
     anchors = sum(1 for s in stream(claim)[1] if s.kind != "NAME")
-    if slots is None or coverage(claim, evidence) < max(0.3, COVERAGE - 0.15 * anchors) or quantifier_gap(claim, evidence):
-        return "unsupported"
-    return "supported"
+    if shared >= max(0.3, COVERAGE - 0.15 * anchors) or (cosine is not None and cosine >= CLOSE):
+        return "supported"
+    return "unsupported"
 
 
 def _candidates(hits: Sequence[Hit], sources: Sequence[int]) -> list[tuple[int, str]]:
     return [(n, s) for n in sources for s in evidence_sentences(hits[n - 1].chunk.text)]
+
+
+def _surroundings(hits: Sequence[Hit], sources: Sequence[int]) -> dict[tuple[int, str], str]:
+    """Where each sentence stands: its file's head (title and first lines, when retrieved: the parties it names),
+    its chunk's opening sentence and the sentence before it,
+    which often names what it is about ("- **Hotel Bjørvika Brygge, Oslo** — double room." then "Free
+    cancellation until 7 June 2025."). A name of the claim may be there rather than in the sentence itself."""
+    titles = {h.chunk.source: " ".join(evidence_sentences(h.chunk.text)[:3]) for h in hits
+              if h.chunk.start == 0 and h.chunk.page in (None, 1)}
+    out: dict[tuple[int, str], str] = {}
+    for n in sources:
+        sentences = evidence_sentences(hits[n - 1].chunk.text)
+        title = titles.get(hits[n - 1].chunk.source, "")
+        for i, sentence in enumerate(sentences):
+            out.setdefault((n, sentence), " ".join(dict.fromkeys([title, sentences[0], *sentences[max(0, i - 1):i]])))
+    return out
+
+
+def _document(hits: Sequence[Hit], n: int) -> str:
+    """Every retrieved text of source ``n``'s file: where a name given in full elsewhere ("Piotr Kowalski")
+    is found when the evidence names it by one word ("Piotr")."""
+    return "\n".join(h.chunk.text for h in hits if h.chunk.source == hits[n - 1].chunk.source)
 
 
 def evidence_sentences(text: str) -> list[str]:
@@ -215,7 +248,8 @@ def _rank(claim: str, candidates: list[tuple[int, str]], meaning: _Meaning | Non
     return [candidates[i] for i in sorted(scores, key=lambda i: -scores[i])]
 
 
-def _check(claim: str, hits: Sequence[Hit], sources: Sequence[int], meaning: _Meaning | None) -> Claim:
+def _check(claim: str, hits: Sequence[Hit], sources: Sequence[int], meaning: _Meaning | None,
+           given: frozenset[str] = frozenset()) -> Claim:
     """Label one claim; a claim of conjoined parts ("X, and Y") is supported when each part is,
     by the best sentence or another (a claim may rest on two)."""
     candidates = _candidates(hits, sources)
@@ -225,11 +259,22 @@ def _check(claim: str, hits: Sequence[Hit], sources: Sequence[int], meaning: _Me
                   if 1 <= int(p) <= len(hits))
     if not ranked:
         return Claim(text, "unsupported", (), "", cites)
-    # A name may be the document's topic, named in its title rather than in the sentence.
-    context = " ".join(next(iter(split_sentences(hits[n - 1].chunk.text)), "") for n in sources)
+    # A name may be the document's topic, named in its title, or the subject of the sentence before.
+    around = _surroundings(hits, sources)
+
+    def label(claim: str, n: int, evidence: str, sentence: str | None = None) -> str:
+        where = sentence or evidence
+        cosine = meaning.cosines(strip_markers(claim), [where])[0] if meaning is not None else None
+        return _label(claim, evidence, around.get((n, where), ""), _document(hits, n), given, cosine)
+
     n1, best = ranked[0]
-    label = _label(claim, best, context)
-    if label == "unsupported":
+    label_1 = label(claim, n1, best)
+    if label_1 == "unsupported":
+        # The closest sentence may miss a word the next one holds ("Non-refundable." after the hotel's line).
+        n1, best, label_1 = next(((n, s, "supported") for n, s in ranked[1:3] if label(claim, n, s) == "supported"),
+                                 (n1, best, label_1))
+    context = around.get((n1, best), "")
+    if label_1 == "unsupported":
         # A claim may join two sentences of a source ("the deposit is three months' rent" and "rent is
         # 4,500 euros": "a deposit of 13,500 euros"): the best sentence read with one that holds a number it
         # lacks. Only numbers: a name from another sentence is how false recombinations are made.
@@ -239,15 +284,15 @@ def _check(claim: str, hits: Sequence[Hit], sources: Sequence[int], meaning: _Me
         names_held = all(s.value in held for s in slots if s.kind == "NAME")
         for n2, other in ranked[1:4] if missing and names_held else ():
             if (n2 == n1 and missing & {s.value for s in stream(other)[1]}
-                    and _label(claim, f"{best} {other}", context) == "supported"):
+                    and label(claim, n1, f"{best} {other}", best) == "supported"):
                 return Claim(text, "supported", (n1,), f"{best} {other}", cites)
     parts = [p for p in _CONJUNCTION.split(_RELATIVE_CLAUSE.sub("", text)) if len(words(p)) >= 2]
     parts += [f"{_antecedent(text[:m.start()])} {m.group(1)}" for m in _RELATIVE_CLAUSE.finditer(text)]
     if len(parts) < 2:
-        return Claim(text, label, (n1,), best, cites)
+        return Claim(text, label_1, (n1,), best, cites)
     found: list[tuple[str, int, str]] = []
     for part in parts:
-        labels = [(_label(part, sentence, context), n, sentence) for n, sentence in _rank(part, candidates, meaning)[:3]]
+        labels = [(label(part, n, sentence), n, sentence) for n, sentence in _rank(part, candidates, meaning)[:3]]
         found.append(next((x for x in labels if x[0] == "supported"), labels[0]))
     for wanted in ("contradicted", "unsupported"):
         if any(x[0] == wanted for x in found):
@@ -257,26 +302,29 @@ def _check(claim: str, hits: Sequence[Hit], sources: Sequence[int], meaning: _Me
     return Claim(text, "supported", tuple(sorted({x[1] for x in found})), " ".join(quotes), cites)
 
 
-def check_claims(reply: str, hits: Sequence[Hit], embedder: Embedder | None = None) -> list[Claim]:
+def check_claims(reply: str, hits: Sequence[Hit], embedder: Embedder | None = None, question: str = "") -> list[Claim]:
     """Label each claim of ``reply`` against the sources it cites, then (if not supported) all of them;
-    a list item is checked alone first, then (if not supported) under the line that introduces it."""
+    a list item is checked alone first, then (if not supported) under the line that introduces it.
+    Numbers the ``question`` states ("a ratio of 1.6") may be repeated without a source holding them."""
     meaning = _Meaning(embedder) if embedder is not None and getattr(embedder, "name", "") != "hash" else None
+    # Only numbers: the question's names are what the reply must attach its facts to, not evidence of them.
+    given = frozenset(s.value for s in stream(question)[1] if s.kind != "NAME")
     out = []
     for shown, claim in claim_pairs(reply):
-        result = _check_cited(shown, hits, meaning)
+        result = _check_cited(shown, hits, meaning, given)
         if claim != shown and result.label != "supported":
-            result = dataclasses.replace(_check_cited(claim, hits, meaning), text=strip_markers(shown))
+            result = dataclasses.replace(_check_cited(claim, hits, meaning, given), text=strip_markers(shown))
         out.append(result)
     return out
 
 
-def _check_cited(claim: str, hits: Sequence[Hit], meaning: _Meaning | None) -> Claim:
+def _check_cited(claim: str, hits: Sequence[Hit], meaning: _Meaning | None, given: frozenset[str]) -> Claim:
     everything = list(range(1, len(hits) + 1))
     cited = sorted({int(p) for m in MARKER.finditer(claim) for p in re.split(r"[,;]", m.group(1))
                     if 1 <= int(p) <= len(hits)})
-    result = _check(claim, hits, cited or everything, meaning)
+    result = _check(claim, hits, cited or everything, meaning, given)
     if result.label != "supported" and cited:
-        wider = _check(claim, hits, everything, meaning)
+        wider = _check(claim, hits, everything, meaning, given)
         if wider.label == "supported" or (result.label == "unsupported" and wider.label == "contradicted"):
             result = wider
     return result

@@ -12,6 +12,7 @@ fail" against "0 when every file was ingested, 2 when some files failed"); likew
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from collections import Counter
@@ -22,6 +23,7 @@ from rag.answering.quantities import (
     ARITHMETIC,
     DIMENSIONS,
     UNIT_WORDS,
+    UNITS,
     as_number,
     computed,
     converted,
@@ -38,7 +40,14 @@ _NOT_NAMES = frozenset([*_MONTHS, "i", "eur", "usd", "wh", "kwh", "kg", "km", "m
                         "wednesday", "thursday", "friday", "saturday", "sunday"])
 _NEGATIONS = frozenset("not no never none cannot nothing neither nor without".split())
 _TOKEN = re.compile(r"\d+(?:[.-]\d+)*|[^\W\d_]+(?:'[a-z]+)?", re.UNICODE)
-_NAME = re.compile(r"\b[A-Z][\w&-]*(?:\s+(?:[A-Z][\w&-]*|\d+\b(?![,.]\d)))*")
+_UNIT_AHEAD = "|".join(pattern for pattern, _ in UNITS)
+# A number ends a name ("Trail 500") unless a unit or scale follows it: then it is a quantity ("Contents 60 thousand").
+_QUANTITY_AHEAD = rf"\s*(?:°|(?:thousand|million|billion|bn|k|{_UNIT_AHEAD})(?![a-z]))"
+_NAME = re.compile(rf"\b[A-Z][\w&-]*(?:\s+(?:[A-Z][\w&-]*|\d+\b(?![,.]\d)(?!{_QUANTITY_AHEAD})))*")
+# What may stand before a sentence's first word: nothing, an end of sentence or a field's colon, Markdown bold,
+# a bullet or a table bar ("**Author:** Dr. Helena Vos", "| Contents | ..."): a capitalised word there is no name.
+_OPENING = re.compile(r"(?:^|[.!?:;·|—–•]|\*\*|__)[\s*_#>]*$")
+_TITLES = frozenset({"dr", "prof", "mr", "mrs", "ms", "sir", "dame"})
 _BOUNDED = re.compile(r"\d+(?:[.-]\d+)*|[^\W\d_]+(?:'[a-z]+)?|[,;:]", re.UNICODE)
 _JOINS = frozenset({"|", "and", "while", "but", "whereas", "or"})
 _SEGMENT = re.compile(r"[,;:]|\b(?:and|while|but|whereas)\b")
@@ -123,10 +132,10 @@ def _name_spans(plain: str) -> list[tuple[int, int, str]]:
     spans = []
     for match in _NAME.finditer(plain):
         parts = match.group(0).split()
-        at_start = not plain[:match.start()].strip() or plain[:match.start()].rstrip()[-1:] in ".!?:"
-        if at_start and len(parts) < 2:
-            continue
-        while parts and parts[0].lower() in STOP_WORDS | _NOT_NAMES:
+        at_start = bool(_OPENING.search(plain[:match.start()]))
+        if at_start and (len(parts) < 2 or all(p.isdigit() for p in parts[1:])):
+            continue  # "Use 100 µL": a capitalised first word, then a number, is no name
+        while parts and parts[0].lower() in STOP_WORDS | _NOT_NAMES | _TITLES:
             parts = parts[1:]
         if parts and not parts[0][0].isdigit() and not (len(parts) == 1 and parts[0].lower() in _NOT_NAMES):
             start = match.end() - len(" ".join(parts)) if match.group(0).endswith(" ".join(parts)) else match.start()
@@ -195,11 +204,63 @@ def _owners(tokens: Sequence[str], places: Sequence[int], *, shared_head: bool) 
     return owners
 
 
-def slot_conflict(claim: str, evidence: str, context: str) -> bool | None:
+def _name_present(name: str, evidence: str, context: str, document: str) -> bool:
+    """A claim's name is in the evidence or what surrounds it; or the document gives it in full and the
+    evidence by one of its words ("Piotr" for "Piotr Kowalski", "Achebe" for "Prof. Samuel Achebe")."""
+    if name in context.lower() or name in evidence.lower():
+        return True
+    parts = [w for w in name.split() if len(w) > 2 and w not in _TITLES]
+    return len(parts) > 1 and name in document.lower() and bool(set(parts) & set(words(evidence)))
+
+
+def _named_by_part(claim_slots: Sequence[_Slot], tokens: Sequence[str], slots: Sequence[_Slot],
+                   evidence: str) -> list[_Slot]:
+    """The claim's names the evidence gives by one capitalised word that was not read as a name, being
+    its sentence's first ("Piotr is registered as the main driver" for "Piotr Kowalski"), as slots there."""
+    found = []
+    held = {s.value for s in slots if s.kind == "NAME"}
+    for slot in claim_slots:
+        if slot.kind != "NAME" or any(_same_name(slot.value, t) for t in held):
+            continue
+        for part in (p for p in slot.value.split() if len(p) > 2 and p not in STOP_WORDS and p not in _TITLES):
+            if part in tokens and re.search(rf"\b{re.escape(part.capitalize())}\b", evidence):
+                found.append(_Slot(slot.value, "NAME", tokens.index(part)))
+                break
+    return found
+
+
+def _taken_by_rival(tokens: Sequence[str], rivals: Sequence[_Slot], mine: Sequence[str]) -> bool:
+    """Do the claim's words around a name it gives belong, in the evidence, to another name?"""
+    owners = _owners(tokens, [s.place for s in rivals], shared_head=len(rivals) > 1)
+    return any(len(owners.get(word, ())) == 1 for word in mine)
+
+
+def _range_partner(tokens: Sequence[str], rival: _Slot, same: Sequence[_Slot]) -> bool:
+    """Is ``rival`` the other end of a range that holds the claimed value ("between 1.7 and 1.9",
+    "15 to 25 °C")? The words around a range belong to both its ends."""
+    for s in same:
+        low, high = sorted((s.place, rival.place))
+        if 0 < high - low <= 2 and all(t in ("to", "and", "-") for t in tokens[low + 1:high]):
+            return True
+    return False
+
+
+def _same_name(a: str, b: str) -> bool:
+    """One name is the other, or a part of it in order ("core facility" of "core facility director")."""
+    return a == b or f" {a} " in f" {b} " or f" {b} " in f" {a} "
+
+
+def slot_conflict(claim: str, evidence: str, context: str, document: str = "",
+                  given: frozenset[str] = frozenset()) -> bool | None:
     """True: a number or name of the claim is contradicted (another value where it stands, or its
-    value on another item); False: all in place; None: one is absent from the evidence."""
+    value on another item); False: all in place; None: one is absent from the evidence. ``given``: values
+    the question states ("a ratio of 1.6"), which a reply may repeat without a source holding them."""
     claim_tokens, claim_slots = stream(claim)
     tokens, slots = stream(evidence)
+    names = {s.value for s in slots if s.kind == "NAME"}
+    claim_slots = [dataclasses.replace(s, value=next((v for v in sorted(names) if _same_name(s.value, v)), s.value))
+                   if s.kind == "NAME" and s.value not in names else s for s in claim_slots]
+    slots = sorted([*slots, *_named_by_part(claim_slots, tokens, slots, evidence)], key=lambda s: s.place)
     arithmetic = bool(ARITHMETIC.search(strip_markers(claim)))
     claimed = {s.value for s in claim_slots}
     if len(claim_slots) == 1:  # one number or name: the whole claim is about it, every clause
@@ -219,14 +280,19 @@ def slot_conflict(claim: str, evidence: str, context: str) -> bool | None:
         if not same:
             if kin and slot.kind not in ("NAME", ""):
                 return True  # a different number counting the same thing
-            absent = absent or not (slot.kind == "NAME" and slot.value in context.lower())
+            others = [s for s in kin if s.value not in claimed]  # the claim's own names are no rivals
+            if others and slot.kind == "NAME" and _taken_by_rival(tokens, others, [w for w, ks in mine_of.items() if ks == {k}]):
+                return True  # another name where the claim puts this one ("reported to the Laboratory Manager")
+            present = slot.value in given or (slot.kind == "NAME" and _name_present(slot.value, evidence, context, document))
+            absent = absent or not present
             continue
-        rivals = sorted(set(same) | set(kin), key=lambda s: s.place)
+        rivals = sorted({r for r in {*same, *kin} if r.value == slot.value or not _range_partner(tokens, r, same)},
+                        key=lambda s: s.place)
         if len({s.value for s in rivals}) < 2:
             continue
         owners = _owners(tokens, [s.place for s in rivals], shared_head=True)
         votes: Counter[str] = Counter()
-        for word in (w for w, ks in mine_of.items() if k in ks):
+        for word in (w for w, ks in mine_of.items() if ks == {k}):  # a word shared by several slots says nothing
             if len(owners.get(word, ())) == 1:
                 votes[rivals[next(iter(owners[word]))].value] += 1
         if votes and max(votes.values()) > votes[slot.value]:

@@ -246,7 +246,7 @@ def answer_stream(plan: Plan, generator: Generator, *, max_tokens: int, temperat
     text = drop_invalid_markers(_LEAD.sub("", model_text), len(packed.hits))
     if not generative:
         text = _without_repeats(text)
-    claims = tuple(check_claims(text, packed.hits, embedder)) if generative else ()
+    claims = tuple(check_claims(text, packed.hits, embedder, plan.question)) if generative else ()
     supported = any(k.label == "supported" for k in claims)
     refused = bool(text) and is_refusal(text) and not supported
     if refused and not overrules_refusal(plan.evidence, plan.calibration):
@@ -269,7 +269,7 @@ def answer_stream(plan: Plan, generator: Generator, *, max_tokens: int, temperat
         text, grounding, reason = _quoted(copied), "quote", "cut_short"
         checks = check_sentences(text, packed.hits)
     # The generative style reports the reply's claims (why it was kept or replaced); ✓ follows the shown text.
-    shown = claims if generative and grounding == "model" else tuple(check_claims(text, packed.hits, embedder))
+    shown = claims if generative and grounding == "model" else tuple(check_claims(text, packed.hits, embedder, plan.question))
     if not generative:
         claims = shown
     unsupported = (tuple(k.text for k in claims if k.label != "supported") if generative

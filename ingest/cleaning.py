@@ -68,7 +68,8 @@ def drop_running_lines(pages: Sequence[str]) -> list[str]:
     """Remove header and footer lines that repeat (digits aside) at the top or bottom of many pages.
 
     A line counts when it is among the first or last two non-blank lines of at least
-    ``_MIN_PAGES`` pages and ``_MIN_SHARE`` of them; it is only removed from those edge positions.
+    ``_MIN_PAGES`` pages and ``_MIN_SHARE`` of them; it is only removed from those edge positions,
+    and never when that would leave a page with no text.
     """
     split = [page.split("\n") for page in pages]
     counts: Counter[str] = Counter()
@@ -79,9 +80,11 @@ def drop_running_lines(pages: Sequence[str]) -> list[str]:
     if not running:
         return list(pages)
     out = []
-    for lines in split:
+    for page, lines in zip(pages, split, strict=True):
         drop = {i for i in _edges(lines) if _line_key(lines[i]) in running}
-        out.append("\n".join(line for i, line in enumerate(lines) if i not in drop).strip())
+        kept = "\n".join(line for i, line in enumerate(lines) if i not in drop).strip()
+        # A page made only of lines that repeat (the same short text on every page) is content, not furniture.
+        out.append(kept if kept or not page.strip() else page)
     return out
 
 

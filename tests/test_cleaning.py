@@ -71,6 +71,9 @@ def test_lines_repeated_in_the_body_are_not_running_lines() -> None:
     cleaned = drop_running_lines(pages)
     assert cleaned == [f"body on {w}\nTotal\nmore on {w}" for w in words]
     assert drop_running_lines(["one\ntwo", "three\nfour"]) == ["one\ntwo", "three\nfour"]  # too few pages
+    # every page the same short text: that is the document, not its header
+    assert drop_running_lines(["Chapter 7\nPage 1", "Chapter 7\nPage 2", "Chapter 7\nPage 3"]) == [
+        "Chapter 7\nPage 1", "Chapter 7\nPage 2", "Chapter 7\nPage 3"]
 
 
 def test_lora_reads_fine_tuning(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexes import Chunk, EmbedderInfo, HashEmbedder, Index, IndexWriter, SourceRecord, chunk_id
+from indexes import FORMAT_VERSION, Chunk, EmbedderInfo, HashEmbedder, Index, IndexWriter, SourceRecord, chunk_id
 from indexes.bm25 import Bm25Index, Tokenizer
 
 EMB = HashEmbedder()
@@ -150,10 +150,10 @@ def test_an_index_of_format_1_is_migrated_on_open_and_then_takes_delta_commits(i
     reader = Index.open(index.directory)  # migrated in a new generation, same chunks
     assert len(reader) == 60 and reader.check() == []
     migrated = json.loads((index.directory / "manifest.json").read_text())
-    assert migrated["version"] == 3 and migrated["generation"] == 2
+    assert migrated["version"] == FORMAT_VERSION and migrated["generation"] == 2
     _put(index, "new.txt", ["a new chunk"])
     written = json.loads((index.directory / "manifest.json").read_text())
-    assert written["version"] == 3 and written["generation"] == 3 and written["base"] in (1, 2)
+    assert written["version"] == FORMAT_VERSION and written["generation"] == 3 and written["base"] in (1, 2)
     after = Index.open(index.directory)
     assert after.check() == [] and len(after) == 61
 

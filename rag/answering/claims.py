@@ -19,6 +19,10 @@ Labels: ``supported`` (enough of its words, every number and name, no contradict
 ``contradicted`` (the evidence says otherwise, quoted) and ``unsupported``. What this cannot
 catch: synonyms and antonyms without an embedder, roles carried by common nouns ("the tenant" for
 "the landlord") and claims the sources imply without saying.
+
+Over 300 lines on purpose: splitting claims, choosing their evidence and labelling them share the
+per-reply memo of sentence vectors and the claim's lead context; parts that make a claim true or
+false live in ``rag.answering.facts`` and ``rag.answering.quantities``.
 """
 
 from __future__ import annotations

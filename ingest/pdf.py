@@ -26,6 +26,7 @@ import unicodedata
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from indexes.errors import ReadError
+from ingest.sections import outline_sections
 
 if TYPE_CHECKING:
     from pypdf import PdfReader
@@ -96,8 +97,6 @@ def read_pdf(data: bytes, name: str, password: str | None, max_pages: int | None
         )
     if kept < extracted:
         log.info("%s: dropped %d garbled characters", name, extracted - kept)
-    from ingest.sections import outline_sections
-
     sections = outline_sections(reader, page_count)
     return [pages[i]._replace(section=sections[i]) for i in sorted(pages)], page_count
 

@@ -335,3 +335,17 @@ def test_llama2_prompt_sent_starts_with_one_bos_token(
     assert len(ids) == llama2_gen.count_tokens(messages)
     body = llama2_gen.llm.tokenize(b"[INST] <<SYS>>", add_bos=False, special=True)
     assert ids[1 : 1 + len(body)] == body
+
+
+def test_loading_a_model_makes_llama_cpp_threads_wait_passively_unless_the_user_chose() -> None:
+    """OpenMP's spinning threads stall llama.cpp on a shared 2-core machine (benchmarks/prompt_threads.py):
+    loading a model sets OMP_WAIT_POLICY=PASSIVE before llama.cpp's library starts, and keeps a user's own value."""
+    probe = ("import os, sys; from rag.generation import LlamaCppGenerator; "
+             "from rag.generation.models import default_model_path; "
+             "LlamaCppGenerator(default_model_path(), n_ctx=256); print(os.environ.get('OMP_WAIT_POLICY'))")
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    chosen = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    assert chosen.stdout.strip().splitlines()[-1] == "PASSIVE"
+    kept = subprocess.run([sys.executable, "-c", probe], env={**env, "OMP_WAIT_POLICY": "ACTIVE"},
+                          capture_output=True, text=True, check=True)
+    assert kept.stdout.strip().splitlines()[-1] == "ACTIVE"

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from indexes import HashEmbedder
+from indexes import Chunk, HashEmbedder, Hit
 from rag import ABSTAIN_TEXT, RAG
-from rag.answering.excerpts import Sentence
+from rag.answering.excerpts import Sentence, rank_sentences
 from rag.answering.plan import cut_short, guard_reply
 from rag.cli import main
 from rag.generation import EchoGenerator, Message
+from rag.text import refers_back
 
 LIGHTHOUSE = "harbor-lighthouse.md"
 
@@ -198,3 +199,28 @@ def test_strong_evidence_overrules_a_refusal_with_the_best_sentence(ask: Callabl
     assert answer.text.startswith("The Kestrel Point tower is 31 metres tall")
     monkeypatch.setattr(rag.engine, "calibration_for", lambda *a: Calibration(weight=0.75, threshold=0.01, strong=50.0))
     assert rag_.ask(QUESTION).abstained
+
+
+def test_a_sentence_that_points_back_is_ranked_and_quoted_with_the_sentence_before_it() -> None:
+    """"It has 52,310 of them" says nothing alone: it is scored with, and quoted after, the sentence it refers to,
+    so the answer to "how many" is the quote, not the sentence that merely repeats the question's words."""
+    chunk = Chunk(id="harbor-1", source="/docs/harbor.txt", page=None, start=0, end=0,
+                  text="The Harbor corpus gathers unique messages from volunteers. It has 52,310 of them, in 12 "
+                       "languages. Volunteers rated every reply twice.")
+    ranked = rank_sentences("How many unique messages does the Harbor corpus hold?", [Hit(chunk, 1.0)], None)
+    best = ranked[0]
+    assert best.text.startswith("It has 52,310")
+    assert best.lead == "The Harbor corpus gathers unique messages from volunteers."
+    assert best.quote == "The Harbor corpus gathers unique messages from volunteers. It has 52,310 of them, in 12 languages."
+    # A sentence that does not point back keeps its own words and no lead.
+    assert next(s for s in ranked if s.text.startswith("Volunteers")).lead == ""
+
+
+@pytest.mark.parametrize(("sentence", "points_back"), [
+    ("It contains 161,443 unique messages.", True), ("Among these tables, 36 were consistent.", True),
+    ("Of them, two failed.", True), ("The latter ran faster.", True), ("Diese Methode ist schneller.", True),
+    ("Parmi eux, trois ont échoué.", True), ("Cette méthode est plus rapide.", True),
+    ("Italy won in 2006.", False), ("Theresa had the privileges.", False), ("Item-level checks ran.", False),
+    ("These-days notation differs.", False), ("The corpus has 12 languages.", False)])
+def test_refers_back(sentence: str, points_back: bool) -> None:
+    assert refers_back(sentence) is points_back

@@ -154,7 +154,7 @@ def _closest_quotes(sentences: Sequence[Sentence]) -> dict[int, str]:
     """Each retrieved chunk's best sentence for the question, by 1-based source number."""
     quotes: dict[int, str] = {}
     for s in _quotable(sentences):
-        quotes.setdefault(s.source + 1, s.text)
+        quotes.setdefault(s.source + 1, s.quote)
     return quotes
 
 
@@ -184,8 +184,8 @@ def cut_short(reply: str, question: str, sentences: Iterable[Sentence]) -> Sente
 
 
 def _quoted(sentence: Sentence) -> str:
-    """A source sentence as an answer, cited: ``Text [n].``"""
-    text = sentence.text
+    """A source sentence (with its lead, see ``Sentence.quote``) as an answer, cited: ``Text [n].``"""
+    text = sentence.quote
     body, end = (text[:-1], text[-1]) if text[-1:] in SENTENCE_ENDS else (text, "")
     return f"{body} [{sentence.source + 1}]{end}"
 

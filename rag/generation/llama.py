@@ -72,15 +72,9 @@ def _dedupe(items: Sequence[str]) -> tuple[str, ...]:
 
 
 def passive_openmp() -> None:
-    """Let llama.cpp's waiting threads sleep rather than spin (``OMP_WAIT_POLICY=PASSIVE``), unless set.
-
-    Its CPU backend runs a prompt on threads that meet at a barrier after every operation, through
-    OpenMP, whose waiting threads spin by default. When another process holds one of the cores, the
-    spinning thread takes the core its partner needs: on 2 cores with one core kept busy, a 530-token
-    prompt took a median 12.8 s with 2 spinning threads and 7.8 s with 2 passive ones; on a quiet
-    machine 2.0 s and 1.8 s (``benchmarks/prompt_threads.py``). OpenMP reads the policy once, when it
-    starts, so this must run before llama.cpp's library loads; it is process-wide, and torch (its
-    own OpenMP copy, started later) then waits passively too, which costs its large batches nothing."""
+    """``OMP_WAIT_POLICY=PASSIVE`` unless set: llama.cpp's OpenMP threads sleep at barriers rather than spin
+    on a core another process needs (``benchmarks/prompt_threads.py``). OpenMP reads it once, at start:
+    call before llama.cpp loads. Process-wide: torch's own OpenMP then waits passively too."""
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 

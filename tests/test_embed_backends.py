@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -82,6 +83,21 @@ def test_onnx_matches_torch_tokens_and_vectors(real_embedder: object) -> None:
     cosines = np.sum(int8.embed(TEXTS) * reference, axis=1)
     assert cosines.min() > 0.95 and not np.allclose(cosines, 1.0, atol=1e-4)  # close, yet really int8
     assert np.allclose(np.linalg.norm(int8.embed(TEXTS), axis=1), 1.0, atol=1e-5)
+    # Both run the fused graph: one attention kernel per layer (int8: QAttention), no MatMul glue left.
+    layers = 6  # all-MiniLM-L6-v2
+    assert _ops(onnx) == {"Attention": layers, "EmbedLayerNormalization": 1, "SkipLayerNormalization": 2 * layers,
+                          "BiasGelu": layers, "MatMul": 3 * layers, "Cast": 3}
+    assert {k: v for k, v in _ops(int8).items() if k.startswith("Q")} == {"QAttention": layers,
+                                                                          "QEmbedLayerNormalization": 1}
+    assert "MatMul" not in _ops(int8) and _ops(int8)["MatMulInteger"] == 3 * layers
+
+
+def _ops(embedder: object) -> dict[str, int]:
+    """How many nodes of each operator the embedder's exported ``model.onnx`` holds."""
+    import onnx
+
+    graph = onnx.load(str(embedder.directory / "model.onnx")).graph  # type: ignore[attr-defined]
+    return dict(Counter(node.op_type for node in graph.node))
 
 
 @pytest.mark.model

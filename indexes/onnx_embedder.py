@@ -272,10 +272,12 @@ def _export(model_dir: Path, target: Path, backend: str) -> None:
 
         logging.disable(logging.WARNING)  # the quantizer logs advice on the root logger, not to our users
         try:
-            # The fused Attention becomes QAttention (query/key/value projection in int8, one kernel);
-            # EmbedLayerNormalization becomes QEmbedLayerNormalization (int8 embedding tables).
+            # The fused Attention becomes QAttention (query/key/value projection in int8, one kernel). The
+            # embedding tables stay fp32: a lookup costs nothing to speak of, and int8 tables lowered the
+            # cosine to torch (min 0.972 against 0.979 on 300 PDF chunks) for no measurable speed.
             quantize_dynamic(str(fused), str(target / "model.onnx"), weight_type=QuantType.QInt8, per_channel=True,
-                             reduce_range=False, extra_options={"DefaultTensorType": TensorProto.FLOAT})
+                             reduce_range=False, op_types_to_quantize=["MatMul", "Attention"],
+                             extra_options={"DefaultTensorType": TensorProto.FLOAT})
         finally:
             logging.disable(logging.NOTSET)
         fused.unlink()

@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -82,6 +83,23 @@ def test_onnx_matches_torch_tokens_and_vectors(real_embedder: object) -> None:
     cosines = np.sum(int8.embed(TEXTS) * reference, axis=1)
     assert cosines.min() > 0.95 and not np.allclose(cosines, 1.0, atol=1e-4)  # close, yet really int8
     assert np.allclose(np.linalg.norm(int8.embed(TEXTS), axis=1), 1.0, atol=1e-5)
+    # Both run the fused graph: one attention kernel per layer (int8: QAttention, every product in int8).
+    layers = 6  # all-MiniLM-L6-v2
+    fp32 = _ops(onnx)
+    assert (fp32["Attention"], fp32["EmbedLayerNormalization"], fp32["SkipLayerNormalization"], fp32["BiasGelu"]) \
+        == (layers, 1, 2 * layers, layers)
+    assert not {"Softmax", "Erf", "ReduceMean"} & set(fp32)  # no unfused attention, GELU or layer norm left
+    assert {k: v for k, v in _ops(int8).items() if k.startswith("Q")} == {"QAttention": layers}
+    assert _ops(int8)["EmbedLayerNormalization"] == 1  # embedding tables stay fp32
+    assert "MatMul" not in _ops(int8) and _ops(int8)["MatMulInteger"] == 3 * layers
+
+
+def _ops(embedder: object) -> dict[str, int]:
+    """How many nodes of each operator the embedder's exported ``model.onnx`` holds."""
+    import onnx
+
+    graph = onnx.load(str(embedder.directory / "model.onnx")).graph  # type: ignore[attr-defined]
+    return dict(Counter(node.op_type for node in graph.node))
 
 
 @pytest.mark.model

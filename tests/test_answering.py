@@ -224,3 +224,19 @@ def test_a_sentence_that_points_back_is_ranked_and_quoted_with_the_sentence_befo
     ("These-days notation differs.", False), ("The corpus has 12 languages.", False)])
 def test_refers_back(sentence: str, points_back: bool) -> None:
     assert refers_back(sentence) is points_back
+
+
+@pytest.mark.parametrize("reply", ["31.", "1.", "31 [{n}]."])
+def test_a_bare_number_is_not_kept_as_the_answer(ask: Callable[..., tuple[RAG, EchoGenerator]], reply: str) -> None:
+    """A reply of a number alone (a list the model started, cut at its line break) names nothing, even when the
+    number occurs in a source: the source sentence that says what it counts is the answer."""
+    rag, _ = ask(_about_lighthouse(reply))
+    answer = rag.ask(QUESTION)
+    assert answer.grounding == "quote" and answer.quote_reason == "unsupported"
+    assert answer.text.startswith("The Kestrel Point tower is 31 metres tall")
+
+
+def test_a_short_reply_in_words_is_kept(ask: Callable[..., tuple[RAG, EchoGenerator]]) -> None:
+    rag, _ = ask(_about_lighthouse("31 metres [{n}]."))
+    answer = rag.ask(QUESTION)
+    assert answer.grounding == "model" and answer.text.startswith("31 metres")

@@ -40,7 +40,7 @@ from rag.answering.excerpts import Sentence, excerpt, rank_sentences
 from rag.answering.prompting import PackedPrompt, pack_prompt
 from rag.generation import Generator, Message
 from rag.records import Answer, Citation, Claim, GenerationStats
-from rag.text import SENTENCE_ENDS, content_words, is_cjk_token, sentence_spans, tokens
+from rag.text import SENTENCE_ENDS, content_words, is_cjk_token, sentence_spans, strip_markers, tokens
 
 __all__ = ["ABSTAIN_TEXT", "ANSWER_STOPS", "GENERATIVE_STOPS", "SENTENCES_PER_SOURCE", "Plan", "answer_stream", "guard_reply",
            "make_plan"]
@@ -142,6 +142,13 @@ def _is_statement(sentence: Sentence) -> bool:
     cjk = sum(1 for t in found if is_cjk_token(t))
     words = len(found) - cjk + cjk // 2
     return words >= MIN_QUOTE_WORDS and (sentence.text.rstrip()[-1:] in SENTENCE_ENDS or words >= 12)
+
+
+def _has_words(reply: str) -> bool:
+    """Does the reply say something in words? A bare number or list enumerator ("1.", "2:", "923.": a small
+    model that starts a list is cut at its first line break) names nothing, so its support proves nothing:
+    the best source sentence, which shows what the number counts, answers instead."""
+    return any(any(ch.isalpha() for ch in token) for token in tokens(strip_markers(reply)))
 
 
 def _quotable(sentences: Iterable[Sentence]) -> list[Sentence]:
@@ -255,7 +262,7 @@ def answer_stream(plan: Plan, generator: Generator, *, max_tokens: int, temperat
     checks = check_sentences(text, packed.hits)
     grounding, reason = "model", ""
     packed_sentences = [s for s in plan.sentences if s.source < len(packed.hits)]
-    kept = supported if generative else any(c.supported for c in checks)
+    kept = supported if generative else any(c.supported for c in checks) and _has_words(text)
     if refused or not kept:
         best = next(iter(_quotable(packed_sentences)), None)
         if best is None:

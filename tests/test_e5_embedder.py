@@ -96,6 +96,8 @@ def test_queries_and_passages_are_embedded_differently(e5: E5Embedder) -> None:
     vectors = e5.embed([answer, echo])
     assert float(vectors[0] @ query) > float(vectors[1] @ query)
     assert e5.embed([]).shape == (0, e5.dimension)
+    # A query ran on one OpenMP thread; the engine's setting is back for the next batch.
+    assert e5._omp is not None and e5._omp.omp_get_max_threads() == e5._default_threads
 
 
 class _Spy(HashEmbedder):

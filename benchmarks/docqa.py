@@ -1,6 +1,10 @@
 """Page-cited answering and abstention on pdf_dev (the real PDFs), beside a baseline, so each change is measured.
 
     python benchmarks/docqa.py [--questions FILE] [--docs DIR] [--baseline FILE] [--save FILE] [--json]
+    python benchmarks/docqa.py --retrieval-only --embedder default multilingual-e5-small
+
+``--retrieval-only`` searches each question and loads no generator: page_hit@5 per language and the
+search latency, for each ``--embedder`` (one after the other, same run), in one table.
 
 Runs ``rag eval docqa`` (``rag.evaluation.docqa.evaluate_docqa``) with the current settings and
 default models: the folder ingested once into a cache under ``$RAG_HOME/eval``, every question asked
@@ -37,7 +41,12 @@ def main() -> int:
     parser.add_argument("--baseline", metavar="FILE", help="a run saved with --save (default: main's figures)")
     parser.add_argument("--save", metavar="FILE", help="write this run's JSON (with details) here")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--retrieval-only", action="store_true", help="search only; compare --embedder on page_hit@5")
+    parser.add_argument("--embedder", nargs="+", default=["default"], metavar="NAME",
+                        help="with --retrieval-only: embedders to compare (default: all-MiniLM-L6-v2)")
     args = parser.parse_args()
+    if args.retrieval_only:
+        return _retrieval_only(args)
     report = evaluate_docqa(args.questions, args.docs)
     data = report.to_json(details=True)
     if args.save:
@@ -57,6 +66,27 @@ def main() -> int:
     print(f"{'latency':<18} p50 {lat['p50'] / 1000:.2f} s, p95 {lat['p95'] / 1000:.2f} s")
     for lang, m in data["by_lang"].items():
         print(f"  {lang:<4} " + ", ".join(f"{k} {_fmt(m.get(k))}" for k in TARGETS))
+    return 0
+
+
+def _retrieval_only(args: argparse.Namespace) -> int:
+    rows = []
+    for spec in args.embedder:
+        settings = {} if spec == "default" else {"embedder": spec}
+        data = evaluate_docqa(args.questions, args.docs, settings=settings, retrieval_only=True).to_json()
+        rows.append(data)
+    if args.json:
+        json.dump(rows, sys.stdout, indent=2, ensure_ascii=False)
+        print()
+        return 0
+    langs = sorted({lang for row in rows for lang in row["by_lang"]})
+    print("| embedder | page_hit@5 | " + " | ".join(langs) + " | search p50 ms | p95 ms |")
+    print("|---|---|" + "---|" * len(langs) + "---|---|")
+    for row in rows:
+        per = [f"{_fmt(row['by_lang'][lang]['page_hit@5'])} ({row['by_lang'][lang]['answerable']})"
+               if lang in row["by_lang"] else "-" for lang in langs]
+        print(f"| {row['settings']['embedder']} | {_fmt(row['page_hit@5'])} ({row['answerable']}) | "
+              + " | ".join(per) + f" | {row['latency_ms']['p50']:.1f} | {row['latency_ms']['p95']:.1f} |")
     return 0
 
 

@@ -11,6 +11,8 @@ from indexes.embedders import (
     HashEmbedder,
     LazyEmbedder,
     SentenceTransformerEmbedder,
+    count_tokens,
+    embed_queries,
     load_embedder,
 )
 from indexes.errors import (
@@ -53,6 +55,8 @@ __all__ = [
     "SourceRecord",
     "StorageError",
     "chunk_id",
+    "count_tokens",
+    "embed_queries",
     "load_embedder",
     "text_hash",
 ]

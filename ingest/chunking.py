@@ -13,10 +13,11 @@ gave none.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Sized
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from indexes.embedders import Embedder, count_tokens
 from indexes.errors import ConfigError
 from indexes.records import Chunk, chunk_id
 from ingest.cleaning import clean_pages
@@ -64,8 +65,9 @@ class ChunkerSettings:
 class PageChunker:
     """Turns the pages of one file into ``Chunk`` records."""
 
-    def __init__(self, tokenize: Callable[[str], list[int]], max_tokens: int,
+    def __init__(self, tokenize: Callable[[str], Sized], max_tokens: int,
                  settings: ChunkerSettings | None = None) -> None:
+        """``tokenize`` measures a text: only the length of what it returns is used."""
         from llama_index.core.node_parser import SentenceSplitter
 
         self.settings = settings or ChunkerSettings()
@@ -73,6 +75,12 @@ class PageChunker:
         self._splitter = SentenceSplitter(chunk_size=self.settings.chunk_size,
                                           chunk_overlap=self.settings.chunk_overlap,
                                           tokenizer=tokenize)
+
+    @classmethod
+    def for_embedder(cls, embedder: Embedder, settings: ChunkerSettings | None = None) -> PageChunker:
+        """A chunker measuring in ``embedder``'s tokens (its ``count_tokens`` when it gives no ids)."""
+        # The splitter only takes len() of what its tokenizer returns: a range of the count is enough.
+        return cls(lambda text: range(count_tokens(embedder, text)), embedder.max_tokens, settings)
 
     def chunk(self, source: str, pages: Sequence[Page]) -> list[Chunk]:
         """All chunks of ``pages``, in reading order."""

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import PurePath
 from typing import Any
 
-from indexes import Chunk, Embedder
+from indexes import Chunk, Embedder, count_tokens
 from ingest.chunking import SPECIAL_TOKENS
 
 __all__ = ["HEADER_SETTINGS", "document_title", "embedding_text", "embedding_texts"]
@@ -54,12 +54,12 @@ def embedding_text(chunk: Chunk, title: str | None, embedder: Embedder, *, secti
     def with_header(n: int) -> str:
         return " ".join(words[:n]) + _SEPARATOR + chunk.text if n else chunk.text
 
-    if len(embedder.tokenize(with_header(len(words)))) <= budget:
+    if count_tokens(embedder, with_header(len(words))) <= budget:
         return with_header(len(words))
     low, high = 0, len(words) - 1  # the largest n that fits, by bisection
     while low < high:
         mid = (low + high + 1) // 2
-        if len(embedder.tokenize(with_header(mid))) <= budget:
+        if count_tokens(embedder, with_header(mid)) <= budget:
             low = mid
         else:
             high = mid - 1

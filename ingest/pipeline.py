@@ -137,7 +137,7 @@ def ingest_paths(directory: str | Path, paths: Sequence[str | Path], embedder: E
                 result = FileResult(path, "removed", chunks=n)
                 results.append(result)
                 _notify(progress, result)
-            chunker = PageChunker(embedder.tokenize, embedder.max_tokens, settings) if work else None
+            chunker = PageChunker.for_embedder(embedder, settings) if work else None
             if chunker is not None:
                 results += _process(writer, work, embedder, chunker, options, progress)
             generation = writer.commit()

@@ -65,3 +65,27 @@ def test_real_run_on_a_real_pdf(tmp_path: Path, real_embedder: Any, real_generat
     assert data["latency_ms"]["p95"] >= data["latency_ms"]["p50"] > 0
     # the folder went into a cache under $RAG_HOME/eval, not into the user's index
     assert "/eval/docqa-docs-" in data["settings"]["workdir"]
+
+
+def test_retrieval_only_searches_and_loads_no_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from rag.cli import main
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "tides.txt").write_text("High tide at the harbour is at noon. Low tide follows at six.", encoding="utf-8")
+    (docs / "lamp.txt").write_text("The lighthouse lamp is lit at dusk by the keeper.", encoding="utf-8")
+    questions = tmp_path / "q.jsonl"
+    rows = [{"id": "a", "question": "When is high tide at the harbour?", "answers": ["noon"], "file": "tides.txt",
+             "page": None, "lang": "en"},
+            {"id": "b", "question": "Wer zündet die Lampe an?", "answers": ["keeper"], "file": "missing.txt",
+             "page": None, "lang": "de"},
+            {"id": "n", "question": "What is the ferry fare?", "answers": [], "file": None, "page": None, "lang": "en"}]
+    questions.write_text("\n".join(json.dumps(r) for r in rows))
+    # A model path that does not exist: any attempt to generate would fail the run.
+    code = main(["--embedder", "hash", "eval", "docqa", str(questions), str(docs), "--retrieval-only", "--json",
+                 "--model", str(tmp_path / "none.gguf"), "--top-k", "1"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 0 and data["settings"]["retrieval_only"] is True
+    assert data["page_hit@1"] == 0.5 and data["by_lang"]["en"]["page_hit@1"] == 1.0
+    assert data["by_lang"]["de"]["page_hit@1"] == 0.0
+    assert data["answer_correct"] is None and data["abstention"] is None and data["unanswerable"] == 1

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from indexes import Embedder, Hit
+from indexes import Embedder, Hit, embed_queries
 from ingest.injection import looks_like_instructions
 from rag.text import content_words, numbers, refers_back, split_sentences
 
@@ -81,7 +81,9 @@ def rank_sentences(question: str, hits: Sequence[Hit], embedder: Embedder | None
     similarity = np.zeros(len(found), dtype=np.float32)
     embedded = [n for n, (rank, _, _) in enumerate(found) if rank < embed_depth]
     if embedder is not None and embedded:
-        vectors = np.asarray(embedder.embed([question, *(found[n][2] for n in embedded)]), dtype=np.float32)
+        # The question is a query, the sentences passages (E5 embeds the two with different prefixes).
+        vectors = np.concatenate([np.asarray(embed_queries(embedder, [question]), dtype=np.float32),
+                                  np.asarray(embedder.embed([found[n][2] for n in embedded]), dtype=np.float32)])
         norms = np.linalg.norm(vectors, axis=1)
         norms[norms == 0] = 1.0
         vectors = vectors / norms[:, None]

@@ -1,7 +1,7 @@
 """``rag eval docqa QUESTIONS DOCS``: page-cited answers and abstention on real documents (``rag.evaluation.docqa``).
 
     rag eval docqa QUESTIONS.jsonl DOCS_DIR [--workdir DIR] [--model GGUF] [--top-k N] [--mode M]
-                   [--ids d01,n03] [--json] [--details]
+                   [--ids d01,n03] [--retrieval-only] [--json] [--details]
 
 Ingests DOCS_DIR into a cache under ``$RAG_HOME/eval`` (or ``--workdir``), never the user's index.
 """
@@ -26,6 +26,8 @@ def add_docqa_parser(kinds: Any) -> None:
     p.add_argument("docs", metavar="DOCS_DIR", help="the folder the questions are about")
     p.add_argument("--workdir", metavar="DIR", help="index directory (default: cached under $RAG_HOME/eval)")
     p.add_argument("--ids", metavar="ID,...", help="ask only these question ids")
+    p.add_argument("--retrieval-only", action="store_true",
+                   help="search each question, load no model: page_hit@k and latency only")
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     p.add_argument("--details", action="store_true", help="with --json: every question's answer and scores")
     p.add_argument("--model", metavar="GGUF", help="GGUF model file (default: SmolLM2-135M-Instruct)")
@@ -40,14 +42,15 @@ def cmd_eval_docqa(args: argparse.Namespace, settings: dict[str, Any]) -> int:
     settings.pop("index", None)
     ids = [i.strip() for i in args.ids.split(",") if i.strip()] if args.ids else None
     report = evaluate_docqa(args.questions, args.docs, settings=settings, workdir=args.workdir, ids=ids,
-                            progress=question_progress(sys.stderr.isatty() and not args.json))
+                            retrieval_only=args.retrieval_only, progress=question_progress(sys.stderr.isatty() and not args.json))
     data = report.to_json(details=args.details)
     if args.json:
         emit_json(data)
         return 0
     s = report.settings
     print(f"{s['questions']} over {s['docs']}: {data['answerable']} answerable, {data['unanswerable']} "
-          f"unanswerable; model {s['model']}, top-k {s['top_k']}, mode {s['mode']}")
+          f"unanswerable; model {'none (retrieval only)' if args.retrieval_only else s['model']}, "
+          f"embedder {s['embedder']}, top-k {s['top_k']}, mode {s['mode']}")
     for key in (k.format(k=report.k) for k in _KEYS):
         value = data[key]
         print(f"  {key:<17} {'-' if value is None else f'{value:.3f}'}")

@@ -134,8 +134,7 @@ def build_corpus_index(directory: Path, corpus: Mapping[str, tuple[str, str]], e
         index = Index.create(directory, embedder_info(embedder), {"chunker": settings.to_json(), **EVAL_HEADER,
                                                                   BACKEND_KEY: backend_of(embedder)})
     stored = index.manifest.settings.get("chunker")
-    splitter = PageChunker(embedder.tokenize, embedder.max_tokens,
-                           ChunkerSettings.stored(stored) if isinstance(stored, dict) else chunker)
+    splitter = PageChunker.for_embedder(embedder, ChunkerSettings.stored(stored) if isinstance(stored, dict) else chunker)
     done = {s.path for s in index.sources()}
     todo = [doc_id for doc_id in corpus if doc_id not in done]
     if todo:

@@ -13,7 +13,9 @@ every question is asked through ``RAG.ask``. Measures, over the answerable items
 - ``false_abstention``: the share that abstained;
 
 and ``abstention`` over the unanswerable items, latency p50/p95, and the same measures per
-question language.
+question language. With ``retrieval_only`` no model runs: each question is only searched
+(``RAG.search``, top-k), and only ``page_hit@k`` and the latency are measured (the way to compare
+embedders without the generator's cost and noise).
 """
 
 from __future__ import annotations
@@ -139,9 +141,12 @@ def _share(values: Sequence[bool]) -> float | None:
     return round(sum(values) / len(values), 4) if values else None
 
 
-def _measures(results: Sequence[DocResult], k: int) -> dict[str, Any]:
+def _measures(results: Sequence[DocResult], k: int, retrieval_only: bool = False) -> dict[str, Any]:
     pos = [r for r in results if r.answerable]
     neg = [r for r in results if not r.answerable]
+    if retrieval_only:  # nothing was answered: only where retrieval landed means anything
+        return {f"page_hit@{k}": _share([r.page_hit for r in pos]), "page_cited": None, "answer_correct": None,
+                "abstention": None, "false_abstention": None, "answerable": len(pos), "unanswerable": len(neg)}
     return {f"page_hit@{k}": _share([r.page_hit for r in pos]), "page_cited": _share([r.page_cited for r in pos]),
             "answer_correct": _share([r.correct for r in pos]), "abstention": _share([r.abstained for r in neg]),
             "false_abstention": _share([r.abstained for r in pos]), "answerable": len(pos), "unanswerable": len(neg)}
@@ -152,16 +157,17 @@ class DocReport:
     results: list[DocResult] = field(default_factory=list)
     k: int = 5
     settings: dict[str, Any] = field(default_factory=dict)
+    retrieval_only: bool = False
 
     def summary(self) -> dict[str, Any]:
         latencies = [r.latency_ms for r in self.results]
         by_lang: dict[str, list[DocResult]] = {}
         for r in self.results:
             by_lang.setdefault(r.lang, []).append(r)
-        return {**_measures(self.results, self.k),
+        return {**_measures(self.results, self.k, self.retrieval_only),
                 "latency_ms": {"p50": round(percentile(latencies, 50), 1),
                                "p95": round(percentile(latencies, 95), 1)},
-                "by_lang": {lang: _measures(rs, self.k) for lang, rs in sorted(by_lang.items())}}
+                "by_lang": {lang: _measures(rs, self.k, self.retrieval_only) for lang, rs in sorted(by_lang.items())}}
 
     def to_json(self, *, details: bool = False) -> dict[str, Any]:
         data = {**self.summary(), "settings": self.settings}
@@ -183,11 +189,12 @@ def workdir_for(docs: Path, embedder: str, settings: dict[str, Any]) -> Path:
 
 def evaluate_docqa(questions: str | Path, docs: str | Path, *, settings: dict[str, Any] | None = None,
                    workdir: str | Path | None = None, ids: Sequence[str] | None = None,
-                   embedder: Any = None, generator: Any = None,
+                   embedder: Any = None, generator: Any = None, retrieval_only: bool = False,
                    progress: Callable[[int, int], None] | None = None) -> DocReport:
     """Ingest ``docs`` (cached), ask every question of ``questions`` (or those in ``ids``), score them.
 
-    ``embedder`` / ``generator`` are model objects to use instead of those the settings name."""
+    ``embedder`` / ``generator`` are model objects to use instead of those the settings name.
+    ``retrieval_only``: search each question instead of asking it (no model loads; page_hit@k only)."""
     from indexes import DEFAULT_EMBEDDER
     from rag.engine import RAG
 
@@ -206,13 +213,22 @@ def evaluate_docqa(questions: str | Path, docs: str | Path, *, settings: dict[st
         report = DocReport(k=rag.config.top_k, settings={
             "questions": str(questions), "docs": str(docs), "workdir": str(root),
             "model": rag.config.model or "default", "embedder": rag.embedder.name, "top_k": rag.config.top_k,
-            "mode": getattr(rag.config, "mode", "dense")})
+            "mode": getattr(rag.config, "mode", "dense"), "retrieval_only": retrieval_only},
+            retrieval_only=retrieval_only)
         if items:  # warm up: first-call costs stay out of the latencies
-            rag.ask(items[0].question)
+            rag.search(items[0].question) if retrieval_only else rag.ask(items[0].question)
         for done, q in enumerate(items, start=1):
             started = time.perf_counter()
-            answer = rag.ask(q.question)
-            report.results.append(score(q, answer, (time.perf_counter() - started) * 1000))
+            if retrieval_only:
+                hits = rag.search(q.question)
+                retrieved = tuple((Path(h.chunk.source).name, h.chunk.page) for h in hits)
+                report.results.append(DocResult(
+                    id=q.id, lang=q.lang, answerable=q.answerable, abstained=False, answer="",
+                    page_hit=page_correct(retrieved, q.file, q.page), page_cited=False, correct=False,
+                    latency_ms=(time.perf_counter() - started) * 1000, retrieved=retrieved))
+            else:
+                answer = rag.ask(q.question)
+                report.results.append(score(q, answer, (time.perf_counter() - started) * 1000))
             if progress is not None:
                 progress(done, len(items))
     finally:

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from indexes import Chunk, ConfigError, Embedder, Hit, Index
+from indexes import Chunk, ConfigError, Embedder, Hit, Index, embed_queries
 from indexes.compat import require_backend
 from rag.config import MODES, validate_retrieval
 from rag.retrieval.fusion import Ranked, fuse_rrf, fuse_scores
@@ -127,7 +127,7 @@ class Retriever:
         if k <= 0 or len(self.index) == 0:
             return []
         depth = max(self.settings.depth, k, self.settings.rerank_depth if self.reranker else 0)
-        vector = self.embedder.embed([query])[0] if mode != "bm25" else None
+        vector = embed_queries(self.embedder, [query])[0] if mode != "bm25" else None
         while True:
             lists = self._candidates(query, vector, mode, depth)
             # BM25 returns every chunk sharing a term unless cut at depth: the rest truly score 0.

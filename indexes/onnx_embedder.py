@@ -6,7 +6,8 @@ norms and GELU into ONNX Runtime's BERT kernels (``indexes/onnx_fusion.py``), an
 ``onnx-int8`` quantises the weights of its matrix products, fused attention included, to int8
 (``onnxruntime.quantization.quantize_dynamic``, per channel, signed weights: the VNNI
 instructions of recent x86 CPUs run these at 4x the width of fp32). Nothing is downloaded:
-the export reads the packaged weights.
+the export reads the packaged weights. Over 300 lines on purpose: the export recipe and the
+cache that guards it change together.
 
 The export is cached per user under ``$XDG_CACHE_HOME/rag/embedders/`` (``~/.cache``),
 one directory per model and backend, keyed by the model directory and its weights' size

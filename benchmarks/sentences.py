@@ -36,9 +36,9 @@ DATA = ROOT.parent / "shared" / "data"
 def _score(rag: RAG, question: str, answers: tuple[str, ...], file: str | None, page: int | None) -> dict[str, Any]:
     plan = rag.prepare(question)
     out: dict[str, Any] = {}
-    for leads in (False, True):
-        ranked = rank_sentences(question, plan.hits, rag.embedder, leads=leads)
-        key = "leads" if leads else "alone"
+    # The plan's own ranking is the one with leads; only the ranking without them is computed again.
+    rankings = {"alone": rank_sentences(question, plan.hits, rag.embedder, leads=False), "leads": list(plan.sentences)}
+    for key, ranked in rankings.items():
         if not ranked:
             out[key] = {"answer": False, "page": False, "lead": False}
             continue

@@ -240,3 +240,49 @@ def test_a_short_reply_in_words_is_kept(ask: Callable[..., tuple[RAG, EchoGenera
     rag, _ = ask(_about_lighthouse("31 metres [{n}]."))
     answer = rag.ask(QUESTION)
     assert answer.grounding == "model" and answer.text.startswith("31 metres")
+
+
+def _fifth_answers() -> list[Hit]:
+    """Five retrieved chunks about a harbour; only the fifth says when the ferry leaves."""
+    texts = ["The harbour has two piers. Fishing boats moor at the north pier.",
+             "The harbour office opens at eight. It sells fishing permits.",
+             "The lighthouse stands on the south pier. Its lamp was electrified in 1921.",
+             "Seals rest on the breakwater. Visitors watch them from the promenade.",
+             "The ferry to the island leaves the harbour at 7:40 every morning. Tickets are sold on board."]
+    return [Hit(Chunk(f"c{i}", f"/d/harbour{i}.md", None, text, 0, 10), 1.0 - i / 10) for i, text in enumerate(texts)]
+
+
+def test_the_extractive_prompt_shows_three_sources_and_moves_up_the_one_with_the_best_sentence() -> None:
+    from rag.answering.explain import explain_json
+    from rag.answering.plan import EXTRACTIVE_SOURCES, answer_stream, make_plan
+    hits = _fifth_answers()
+    question = "When does the ferry to the island leave the harbour?"
+    generator = EchoGenerator("Boats are nice [1].")  # a reply no source supports
+    plan = make_plan(question, question, hits, embedder=None, generator=generator, answer_tokens=64,
+                     calibration=None, retrieve_ms=0.0)
+    assert plan.packed is not None and EXTRACTIVE_SOURCES == 3
+    # The fifth chunk holds the best sentence: it follows the first three as [4]; the fourth is left out.
+    assert [h.chunk.id for h in plan.packed.hits] == ["c0", "c1", "c2", "c4"]
+    assert [h.chunk.id for h in plan.packed.dropped] == ["c3"]
+    assert "[4] harbour4.md" in plan.packed.messages[-1][1] and "harbour3.md" not in plan.packed.messages[-1][1]
+    assert plan.sentences[0].source == 3 and "7:40" in plan.sentences[0].text
+    assert explain_json(plan)["prompt"]["left_out"] == [
+        {"rank": 5, "source": "harbour3.md", "reason": "the prompt shows 4 sources"}]
+    *_, answer = answer_stream(plan, generator, max_tokens=64, temperature=0.0, started=0.0)
+    # The unsupported reply is replaced by the best sentence, cited by the number the model saw it under.
+    assert answer.grounding == "quote" and "7:40" in answer.text and answer.text.rstrip(".").endswith("[4]")
+    cited = [c for c in answer.citations if c.cited]
+    assert [c.n for c in cited] == [4] and cited[0].file.endswith("harbour4.md") and cited[0].chunk_id == "c4"
+
+
+def test_the_extractive_prompt_keeps_three_sources_when_they_hold_the_best_sentence_and_generative_keeps_all() -> None:
+    from rag.answering.plan import make_plan
+    hits = _fifth_answers()
+    question = "When was the lighthouse lamp electrified?"
+    plan = make_plan(question, question, hits, embedder=None, generator=EchoGenerator("ok"), answer_tokens=64,
+                     calibration=None, retrieve_ms=0.0)
+    assert plan.packed is not None and [h.chunk.id for h in plan.packed.hits] == ["c0", "c1", "c2"]
+    assert plan.hits == tuple(hits) and plan.sentences[0].source == 2
+    generative = make_plan(question, question, hits, embedder=None, generator=EchoGenerator("ok"), answer_tokens=64,
+                           calibration=None, retrieve_ms=0.0, style="generative")
+    assert generative.packed is not None and list(generative.packed.hits) == hits

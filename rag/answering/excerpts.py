@@ -31,8 +31,8 @@ words only.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -40,7 +40,7 @@ from indexes import Embedder, Hit, embed_queries
 from ingest.injection import looks_like_instructions
 from rag.text import content_words, numbers, refers_back, split_sentences
 
-__all__ = ["EMBED_DEPTH", "GAP", "Sentence", "excerpt", "rank_sentences"]
+__all__ = ["EMBED_DEPTH", "GAP", "Sentence", "best_source_shown", "excerpt", "rank_sentences"]
 
 EMBED_DEPTH = 3
 GAP = " … "
@@ -118,3 +118,18 @@ def excerpt(hit: Hit, ranked: Sequence[Sentence], rank: int, per_source: int) ->
     if previous != last:
         parts.append(GAP.strip())
     return " ".join(parts)
+
+
+def best_source_shown(hits: Sequence[Hit], sentences: Sequence[Sentence], shown: int,
+                      quotable: Callable[[Sentence], bool] = lambda s: True) -> tuple[list[Hit], list[Sentence], int]:
+    """``hits`` with the chunk of the best ``quotable`` sentence moved up to follow the first ``shown``
+    (renumbering the sentences' sources), and how many of them the prompt shows: the quote that answers
+    when the model's reply is not supported must be among the sources the model saw."""
+    hits = list(hits)
+    best = next((s.source for s in sentences if quotable(s)), sentences[0].source if sentences else 0)
+    if best < shown or best >= len(hits):
+        return hits, list(sentences), min(shown, len(hits))
+    order = [*range(shown), best, *(i for i in range(shown, len(hits)) if i != best)]
+    number = {old: new for new, old in enumerate(order)}
+    moved = [replace(s, source=number[s.source]) for s in sentences]
+    return [hits[i] for i in order], moved, shown + 1

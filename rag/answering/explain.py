@@ -9,7 +9,7 @@ from typing import Any
 
 from rag.answering.excerpts import GAP
 from rag.answering.plan import Plan
-from rag.answering.prompting import source_label
+from rag.answering.prompting import PackedPrompt, source_label
 from rag.records import Answer
 
 __all__ = ["explain_json", "explain_lines", "timing_lines", "timings_json"]
@@ -39,8 +39,8 @@ def explain_json(plan: Plan, answer: Answer | None = None) -> dict[str, Any]:
             "messages": [{"role": role, "content": content} for role, content in packed.messages],
             "tokens": packed.prompt_tokens, "budget": packed.budget,
             "parts": [{"part": part, "tokens": tokens} for part, tokens in packed.parts],
-            "left_out": [{"rank": len(packed.hits) + i, "source": source_label(hit), "reason": "did not fit"}
-                         for i, hit in enumerate(packed.dropped, start=1)],
+            "left_out": [{"rank": rank, "source": source_label(hit), "reason": _why_left_out(packed, rank)}
+                         for rank, hit in enumerate(packed.dropped, start=len(packed.hits) + 1)],
             "history_turns_left_out": packed.history_dropped // 2,
             "excerpts": [{"n": n, "source": source_label(hit), "sentences_left_out": _left_out(plan, n - 1)}
                          for n, hit in enumerate(packed.hits, start=1)],
@@ -89,6 +89,13 @@ def timing_lines(answer: Answer) -> list[str]:
     return lines
 
 
+def _why_left_out(packed: PackedPrompt, rank: int) -> str:
+    """Why the source at 1-based ``rank`` is not in the prompt."""
+    if packed.limit is not None and rank > packed.limit:
+        return f"the prompt shows {packed.limit} sources"
+    return "did not fit"
+
+
 def _left_out(plan: Plan, rank: int) -> int:
     total = sum(1 for s in plan.sentences if s.source == rank)
     packed = plan.packed
@@ -119,7 +126,7 @@ def explain_lines(plan: Plan) -> list[str]:
             note = f"  ({left} sentence{'s' if left != 1 else ''} left out)" if left else ""
         lines.append(f"  {tokens:>6}  {part}{note}")
     for i, hit in enumerate(packed.dropped, start=len(packed.hits) + 1):
-        lines.append(f"  left out: rank {i} {source_label(hit)} (did not fit)")
+        lines.append(f"  left out: rank {i} {source_label(hit)} ({_why_left_out(packed, i)})")
     if packed.history_dropped:
         lines.append(f"  left out: {packed.history_dropped // 2} earlier turn(s) of the conversation")
     lines.append("---- prompt " + "-" * 60)

@@ -91,19 +91,21 @@ def build_messages(question: str, hits: Sequence[Hit], *, excerpts: Sequence[str
 class PackedPrompt:
     messages: list[Message]
     hits: tuple[Hit, ...]        # the sources in the prompt, numbered from 1
-    dropped: tuple[Hit, ...]     # retrieved but left out to fit the context
+    dropped: tuple[Hit, ...]     # retrieved but left out: beyond ``limit``, or to fit the context
     prompt_tokens: int
     parts: tuple[tuple[str, int], ...] = ()   # (part, tokens): rules and question, each source, history
     excerpts: tuple[str, ...] = ()            # the text shown for each source in ``hits``
     history_turns: int = 0                    # earlier messages kept
     history_dropped: int = 0                  # earlier messages left out to fit
     budget: int = 0                           # prompt tokens allowed: context - answer tokens
+    limit: int | None = None                  # the most sources the prompt was to show (None: all that fit)
 
 
 def pack_prompt(question: str, hits: Sequence[Hit], generator: Generator, answer_tokens: int, *,
                 excerpts: Sequence[str] | None = None, history: Sequence[Message] = (),
-                generative: bool = False) -> PackedPrompt:
-    """Keep the top-ranked sources (then the newest history) that fit in ``context_length - answer_tokens``."""
+                generative: bool = False, limit: int | None = None) -> PackedPrompt:
+    """Keep the top-ranked sources, at most ``limit`` (then the newest history), that fit in
+    ``context_length - answer_tokens``."""
     budget = generator.context_length - answer_tokens
     texts = list(excerpts) if excerpts is not None else [h.chunk.text for h in hits]
 
@@ -119,7 +121,7 @@ def pack_prompt(question: str, hits: Sequence[Hit], generator: Generator, answer
                          "shorten the question or raise n_ctx")
     parts: list[tuple[str, int]] = [("rules and question", base)]
     kept, tokens = 0, base
-    for n, hit in enumerate(hits, start=1):
+    for n, hit in enumerate(hits[:limit], start=1):
         total = cost(n)
         if total > budget:
             break
@@ -138,4 +140,4 @@ def pack_prompt(question: str, hits: Sequence[Hit], generator: Generator, answer
     recent = list(history[len(history) - turns:]) if turns else []
     messages = build_messages(question, hits[:kept], excerpts=texts[:kept], history=recent, generative=generative)
     return PackedPrompt(messages, tuple(hits[:kept]), tuple(hits[kept:]), tokens, tuple(parts),
-                        tuple(texts[:kept]), turns, len(history) - turns, budget)
+                        tuple(texts[:kept]), turns, len(history) - turns, budget, limit)

@@ -236,6 +236,16 @@ def test_a_bare_number_is_not_kept_as_the_answer(ask: Callable[..., tuple[RAG, E
     assert answer.text.startswith("The Kestrel Point tower is 31 metres tall")
 
 
+@pytest.mark.parametrize("reply", ["How tall is the Kestrel Point tower [{n}]?", "Is the Kestrel Point tower 31 metres tall？"])
+def test_a_question_is_not_kept_as_the_answer(ask: Callable[..., tuple[RAG, EchoGenerator]], reply: str) -> None:
+    """A reply that asks (the question echoed, or one copied from a source) asserts nothing, even when every
+    word of it is in a source: the best source sentence answers."""
+    rag, _ = ask(_about_lighthouse(reply))
+    answer = rag.ask(QUESTION)
+    assert answer.grounding == "quote" and answer.quote_reason == "unsupported"
+    assert answer.text.startswith("The Kestrel Point tower is 31 metres tall")
+
+
 def test_a_short_reply_in_words_is_kept(ask: Callable[..., tuple[RAG, EchoGenerator]]) -> None:
     rag, _ = ask(_about_lighthouse("31 metres [{n}]."))
     answer = rag.ask(QUESTION)

@@ -59,6 +59,7 @@ MIN_QUOTE_WORDS = 3
 _LEAD = re.compile(r"^\s*(?:answer\s*:|the answer is\s*:?)\s*", re.IGNORECASE)
 MIN_COPY_WORDS = 3      # a copied opening shorter than this is not called a copy ...
 MIN_COPYCJK_CHARS = 6  # ... nor one of fewer CJK characters
+_QUESTION_MARKS = ("?", "？", "؟")  # Latin, full-width (CJK), Arabic and Persian
 
 
 @dataclass(frozen=True)
@@ -152,11 +153,13 @@ def _is_statement(sentence: Sentence) -> bool:
     return words >= MIN_QUOTE_WORDS and (sentence.text.rstrip()[-1:] in SENTENCE_ENDS or words >= 12)
 
 
-def _has_words(reply: str) -> bool:
-    """Does the reply say something in words? A bare number or list enumerator ("1.", "2:", "923.": a small
-    model that starts a list is cut at its first line break) names nothing, so its support proves nothing:
-    the best source sentence, which shows what the number counts, answers instead."""
-    return any(any(ch.isalpha() for ch in token) for token in tokens(strip_markers(reply)))
+def _states(reply: str) -> bool:
+    """Does the reply state something in words? A bare number or list enumerator ("1.", "2:", "923.": a small
+    model that starts a list is cut at its first line break) names nothing, and a question (the one asked,
+    echoed, or one copied from a source) asserts nothing: its support proves nothing, so the best source
+    sentence answers instead."""
+    text = strip_markers(reply).strip()
+    return not text.endswith(_QUESTION_MARKS) and any(any(ch.isalpha() for ch in token) for token in tokens(text))
 
 
 def _quotable(sentences: Iterable[Sentence]) -> list[Sentence]:
@@ -270,7 +273,7 @@ def answer_stream(plan: Plan, generator: Generator, *, max_tokens: int, temperat
     checks = check_sentences(text, packed.hits)
     grounding, reason = "model", ""
     packed_sentences = [s for s in plan.sentences if s.source < len(packed.hits)]
-    kept = supported if generative else any(c.supported for c in checks) and _has_words(text)
+    kept = supported if generative else any(c.supported for c in checks) and _states(text)
     if refused or not kept:
         best = next(iter(_quotable(packed_sentences)), None)
         if best is None:

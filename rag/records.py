@@ -131,9 +131,10 @@ class Answer:
     quoted with its citation, the reply kept in ``model_text``) or ``"abstained"``.
     ``quote_reason`` says why a quote replaced the reply: ``"unsupported"`` (no source
     supports it; the best-ranked sentence is quoted), ``"refusal_overruled"`` (the model
-    said the documents don't answer, against strong evidence) or ``"cut_short"`` (the reply
+    said the documents don't answer, against strong evidence), ``"cut_short"`` (the reply
     copies the opening of a source sentence and stops before the asked part; that
-    sentence is quoted whole).
+    sentence is quoted whole) or ``"restates_question"`` (every word and number of the reply
+    is the question's own; the best-ranked sentence is quoted).
     ``unsupported`` lists the answer's sentences (claims) that no source supports.
     ``style`` is the answer style used (``"extractive"`` or ``"generative"``); ``claims`` the
     reply's claims, each labelled against its best-supporting source sentence.

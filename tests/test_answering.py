@@ -12,7 +12,7 @@ import pytest
 from indexes import Chunk, HashEmbedder, Hit
 from rag import ABSTAIN_TEXT, RAG
 from rag.answering.excerpts import Sentence, rank_sentences
-from rag.answering.plan import cut_short, guard_reply
+from rag.answering.replies import cut_short, guard_reply
 from rag.cli import main
 from rag.generation import EchoGenerator, Message
 from rag.text import refers_back
@@ -244,6 +244,26 @@ def test_a_question_is_not_kept_as_the_answer(ask: Callable[..., tuple[RAG, Echo
     answer = rag.ask(QUESTION)
     assert answer.grounding == "quote" and answer.quote_reason == "unsupported"
     assert answer.text.startswith("The Kestrel Point tower is 31 metres tall")
+
+
+def test_a_reply_that_only_restates_the_question_is_not_kept(ask: Callable[..., tuple[RAG, EchoGenerator]]) -> None:
+    """"The Kestrel Point tower is tall." for "How tall is the Kestrel Point tower?" is all in the sources
+    because the question is: it says nothing, and the best source sentence answers."""
+    rag, _ = ask(_about_lighthouse("The Kestrel Point tower is tall [{n}]."))
+    answer = rag.ask(QUESTION)
+    assert answer.grounding == "quote" and answer.quote_reason == "restates_question"
+    assert answer.text.startswith("The Kestrel Point tower is 31 metres tall")
+    assert answer.model_text.startswith("The Kestrel Point tower is tall")
+
+
+def test_restates_needs_every_word_and_number_of_the_reply_in_what_was_asked() -> None:
+    from rag.answering.replies import restates
+    asked = "Who stripped the ball from Newton on a 3rd and nine?"
+    assert restates("The ball was stripped from Newton on a 3rd and nine.", asked)
+    assert not restates("Miller stripped the ball from Newton.", asked)
+    assert not restates("It flows at 2,300 m3/s.", "How fast does the Rhine flow?")
+    # A follow-up's rewritten query counts as asked too.
+    assert restates("The population of Victoria.", "And its population?", "population of Victoria")
 
 
 def test_a_short_reply_in_words_is_kept(ask: Callable[..., tuple[RAG, EchoGenerator]]) -> None:

@@ -6,7 +6,8 @@
    (``rag.answering.prompting``).
 2. **Generate** once, greedy by default, through a guard that ends the reply at its
    first line break (the prompt asks for one sentence; what a small model writes
-   after it is a new "source" or "question") and when it starts repeating itself.
+   after it is a new "source" or "question") and when it starts repeating itself
+   (``rag.answering.replies``, which also judges what a small model's reply is worth).
 3. **Check**: a reply that says the documents don't answer is an abstention. Every
    other sentence is checked against the sources (``rag.answering.citations``). When no
    sentence of the reply is supported by any source, the reply is not shown as the
@@ -38,12 +39,13 @@ from rag.answering.citations import build_citations, check_sentences, drop_inval
 from rag.answering.claims import check_claims
 from rag.answering.excerpts import Sentence, best_source_shown, excerpt, rank_sentences
 from rag.answering.prompting import PackedPrompt, pack_prompt
+from rag.answering.replies import cut_short, guard_reply, restates, states, without_repeats
 from rag.generation import Generator, Message
 from rag.records import Answer, Citation, Claim, GenerationStats
-from rag.text import SENTENCE_ENDS, content_words, is_cjk_token, sentence_spans, strip_markers, tokens
+from rag.text import SENTENCE_ENDS, is_cjk_token, tokens
 
 __all__ = ["ABSTAIN_TEXT", "ANSWER_STOPS", "EXTRACTIVE_SOURCES", "GENERATIVE_STOPS", "SENTENCES_PER_SOURCE", "Plan",
-           "answer_stream", "guard_reply", "make_plan"]
+           "answer_stream", "make_plan"]
 
 ABSTAIN_TEXT = "The documents don't answer this."
 # A small model that starts writing a new source block or question has finished its answer.
@@ -57,9 +59,6 @@ SENTENCES_PER_SOURCE = 2
 EXTRACTIVE_SOURCES = 3
 MIN_QUOTE_WORDS = 3
 _LEAD = re.compile(r"^\s*(?:answer\s*:|the answer is\s*:?)\s*", re.IGNORECASE)
-MIN_COPY_WORDS = 3      # a copied opening shorter than this is not called a copy ...
-MIN_COPYCJK_CHARS = 6  # ... nor one of fewer CJK characters
-_QUESTION_MARKS = ("?", "？", "؟")  # Latin, full-width (CJK), Arabic and Persian
 
 
 @dataclass(frozen=True)
@@ -113,37 +112,6 @@ def make_plan(question: str, query: str, hits: Sequence[Hit], *, embedder: Embed
                 (time.perf_counter() - started) * 1000, style, style_reason, load_ms)
 
 
-def guard_reply(pieces: Iterable[str], *, window: int = 24, one_line: bool = True) -> Iterator[str]:
-    """Pass pieces through until the reply's first line break after some text (``one_line``), or
-    until it loops (a sentence repeated, or its last ``window`` characters already seen twice)."""
-    text = ""
-    for piece in pieces:
-        candidate = text + piece
-        first = len(candidate) - len(candidate.lstrip())  # where the reply's text begins
-        newline = candidate.find("\n", first) if one_line and first < len(candidate) else -1
-        if newline >= 0:
-            if newline > len(text):
-                yield candidate[len(text):newline]
-            return
-        text = candidate
-        yield piece
-        tail = text[-window:]
-        if len(text) > 3 * window and text.count(tail) >= 3:
-            return
-        sentences = [text[a:b] for a, b in sentence_spans(text)]
-        if len(sentences) >= 3 and sentences[-2] in sentences[:-2]:
-            return
-
-
-def _without_repeats(text: str) -> str:
-    """The text with sentences it already said removed (what the loop guard let through)."""
-    kept: list[str] = []
-    for sentence in (text[a:b] for a, b in sentence_spans(text)):
-        if sentence not in kept:
-            kept.append(sentence)
-    return " ".join(kept)
-
-
 def _is_statement(sentence: Sentence) -> bool:
     """A sentence that says something: not a heading ("How documents are split", "## Visiting").
     Two CJK characters count as one word."""
@@ -153,19 +121,14 @@ def _is_statement(sentence: Sentence) -> bool:
     return words >= MIN_QUOTE_WORDS and (sentence.text.rstrip()[-1:] in SENTENCE_ENDS or words >= 12)
 
 
-def _states(reply: str) -> bool:
-    """Does the reply state something in words? A bare number or list enumerator ("1.", "2:", "923.": a small
-    model that starts a list is cut at its first line break) names nothing, and a question (the one asked,
-    echoed, or one copied from a source) asserts nothing: its support proves nothing, so the best source
-    sentence answers instead."""
-    text = strip_markers(reply).strip()
-    return not text.endswith(_QUESTION_MARKS) and any(any(ch.isalpha() for ch in token) for token in tokens(text))
-
-
 def _quotable(sentences: Iterable[Sentence]) -> list[Sentence]:
     """Sentences worth quoting, best first; headings only when nothing else is left."""
     ordered = list(sentences)
     return [s for s in ordered if _is_statement(s)] + [s for s in ordered if not _is_statement(s)]
+
+
+def _best_quote(sentences: Iterable[Sentence]) -> Sentence | None:
+    return next(iter(_quotable(sentences)), None)
 
 
 def _closest_quotes(sentences: Sequence[Sentence]) -> dict[int, str]:
@@ -174,31 +137,6 @@ def _closest_quotes(sentences: Sequence[Sentence]) -> dict[int, str]:
     for s in _quotable(sentences):
         quotes.setdefault(s.source + 1, s.quote)
     return quotes
-
-
-def cut_short(reply: str, question: str, sentences: Iterable[Sentence]) -> Sentence | None:
-    """The source sentence whose opening words ``reply`` copies, when the copy stops before the
-    question's own terms that the sentence goes on to hold; else None.
-
-    A small model copies the start of the right sentence and stops too early: asked which exit
-    code rag ingest returns *when some files fail*, it answers "The exit code of rag ingest is 0"
-    from "The exit code of rag ingest is 0 when every readable file was ingested, 2 when some
-    files failed ...". Every word of that reply is in the source, so it passes the support check,
-    yet it answers another part of the sentence than the one asked about. The whole sentence,
-    which holds the reply, answers instead."""
-    words = tokens(reply)
-    cjk = sum(1 for w in words if is_cjk_token(w))
-    if len(words) - cjk < MIN_COPY_WORDS and cjk < MIN_COPYCJK_CHARS:
-        return None
-    wanted = content_words(question) - content_words(reply)
-    if not wanted:
-        return None
-    for sentence in sentences:
-        source_words = tokens(sentence.text)
-        if (len(source_words) > len(words) and source_words[:len(words)] == words
-                and wanted & content_words(sentence.text)):
-            return sentence
-    return None
 
 
 def _quoted(sentence: Sentence) -> str:
@@ -263,7 +201,7 @@ def answer_stream(plan: Plan, generator: Generator, *, max_tokens: int, temperat
     model_text = "".join(pieces).strip()
     text = drop_invalid_markers(_LEAD.sub("", model_text), len(packed.hits))
     if not generative:
-        text = _without_repeats(text)
+        text = without_repeats(text)
     claims = tuple(check_claims(text, packed.hits, embedder, plan.question)) if generative else ()
     supported = any(k.label == "supported" for k in claims)
     refused = bool(text) and is_refusal(text) and not supported
@@ -273,14 +211,17 @@ def answer_stream(plan: Plan, generator: Generator, *, max_tokens: int, temperat
     checks = check_sentences(text, packed.hits)
     grounding, reason = "model", ""
     packed_sentences = [s for s in plan.sentences if s.source < len(packed.hits)]
-    kept = supported if generative else any(c.supported for c in checks) and _states(text)
+    kept = supported if generative else any(c.supported for c in checks) and states(text)
     if refused or not kept:
-        best = next(iter(_quotable(packed_sentences)), None)
+        best = _best_quote(packed_sentences)
         if best is None:
             yield abstention(model_text, run)
             return
         text, grounding = _quoted(best), "quote"
         reason = "refusal_overruled" if refused else "unsupported"
+        checks = check_sentences(text, packed.hits)
+    elif not generative and restates(text, plan.question, plan.query) and (best := _best_quote(packed_sentences)):
+        text, grounding, reason = _quoted(best), "quote", "restates_question"
         checks = check_sentences(text, packed.hits)
     elif not generative and (copied := cut_short(text, plan.question, packed_sentences)) is not None:
         # The question as asked: a rewritten follow-up carries earlier terms the reply need not hold.

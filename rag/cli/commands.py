@@ -99,6 +99,7 @@ _QUOTE_NOTES = {
     "refusal_overruled": "The model says the documents don't answer, but a passage matches the question closely:",
     "cut_short": "The model's answer above stops short of the part of its source the question asks about. "
                  "The whole passage:",
+    "restates_question": "The model's answer above only repeats the question. The passage that best answers it:",
 }
 
 

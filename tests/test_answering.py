@@ -262,8 +262,12 @@ def test_restates_needs_every_word_and_number_of_the_reply_in_what_was_asked() -
     assert restates("The ball was stripped from Newton on a 3rd and nine.", asked)
     assert not restates("Miller stripped the ball from Newton.", asked)
     assert not restates("It flows at 2,300 m3/s.", "How fast does the Rhine flow?")
-    # A follow-up's rewritten query counts as asked too.
-    assert restates("The population of Victoria.", "And its population?", "population of Victoria")
+    # Yes/no and either/or questions are answered in their own words; so is a denial.
+    assert not restates("The exit code is 2 [1].", "Is the exit code 0 or 2 when some files fail?")
+    assert not restates("It was 2001.", "Was it 1998 or 2001?")
+    assert not restates("北京是中国的首都。", "北京还是上海是中国的首都？")
+    assert not restates("SmolLM2 does not support German [1].", "Which languages does SmolLM2 support, German?")
+    assert not restates("SmolLM2 supports German.", "Does SmolLM2 support German?")
 
 
 def test_a_short_reply_in_words_is_kept(ask: Callable[..., tuple[RAG, EchoGenerator]]) -> None:
@@ -296,8 +300,9 @@ def test_the_extractive_prompt_shows_three_sources_and_moves_up_the_one_with_the
     assert [h.chunk.id for h in plan.packed.dropped] == ["c3"]
     assert "[4] harbour4.md" in plan.packed.messages[-1][1] and "harbour3.md" not in plan.packed.messages[-1][1]
     assert plan.sentences[0].source == 3 and "7:40" in plan.sentences[0].text
+    assert plan.ranks == (0, 1, 2, 4, 3)
     assert explain_json(plan)["prompt"]["left_out"] == [
-        {"rank": 5, "source": "harbour3.md", "reason": "the prompt shows 4 sources"}]
+        {"rank": 4, "source": "harbour3.md", "reason": "the extractive prompt shows at most 4 sources"}]
     *_, answer = answer_stream(plan, generator, max_tokens=64, temperature=0.0, started=0.0)
     # The unsupported reply is replaced by the best sentence, cited by the number the model saw it under.
     assert answer.grounding == "quote" and "7:40" in answer.text and answer.text.rstrip(".").endswith("[4]")
@@ -312,7 +317,7 @@ def test_the_extractive_prompt_keeps_three_sources_when_they_hold_the_best_sente
     plan = make_plan(question, question, hits, embedder=None, generator=EchoGenerator("ok"), answer_tokens=64,
                      calibration=None, retrieve_ms=0.0)
     assert plan.packed is not None and [h.chunk.id for h in plan.packed.hits] == ["c0", "c1", "c2"]
-    assert plan.hits == tuple(hits) and plan.sentences[0].source == 2
+    assert plan.hits == tuple(hits) and plan.sentences[0].source == 2 and plan.ranks == (0, 1, 2, 3, 4)
     generative = make_plan(question, question, hits, embedder=None, generator=EchoGenerator("ok"), answer_tokens=64,
                            calibration=None, retrieve_ms=0.0, style="generative")
     assert generative.packed is not None and list(generative.packed.hits) == hits

@@ -32,7 +32,7 @@ words only.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -120,16 +120,12 @@ def excerpt(hit: Hit, ranked: Sequence[Sentence], rank: int, per_source: int) ->
     return " ".join(parts)
 
 
-def best_source_shown(hits: Sequence[Hit], sentences: Sequence[Sentence], shown: int,
-                      quotable: Callable[[Sentence], bool] = lambda s: True) -> tuple[list[Hit], list[Sentence], int]:
-    """``hits`` with the chunk of the best ``quotable`` sentence moved up to follow the first ``shown``
-    (renumbering the sentences' sources), and how many of them the prompt shows: the quote that answers
-    when the model's reply is not supported must be among the sources the model saw."""
-    hits = list(hits)
+def best_source_shown(sentences: Sequence[Sentence], count: int, shown: int,
+                      quotable: Callable[[Sentence], bool] = lambda s: True) -> tuple[tuple[int, ...], int]:
+    """The order of ``count`` retrieved chunks for the prompt, and how many of them it shows: the first
+    ``shown``, then the chunk of the best ``quotable`` sentence when it ranked lower (the quote that answers
+    when the model's reply is not supported must be among the sources the model saw), then the rest."""
     best = next((s.source for s in sentences if quotable(s)), sentences[0].source if sentences else 0)
-    if best < shown or best >= len(hits):
-        return hits, list(sentences), min(shown, len(hits))
-    order = [*range(shown), best, *(i for i in range(shown, len(hits)) if i != best)]
-    number = {old: new for new, old in enumerate(order)}
-    moved = [replace(s, source=number[s.source]) for s in sentences]
-    return [hits[i] for i in order], moved, shown + 1
+    if best < shown or best >= count:
+        return tuple(range(count)), min(shown, count)
+    return (*range(shown), best, *(i for i in range(shown, count) if i != best)), shown + 1

@@ -39,8 +39,8 @@ def explain_json(plan: Plan, answer: Answer | None = None) -> dict[str, Any]:
             "messages": [{"role": role, "content": content} for role, content in packed.messages],
             "tokens": packed.prompt_tokens, "budget": packed.budget,
             "parts": [{"part": part, "tokens": tokens} for part, tokens in packed.parts],
-            "left_out": [{"rank": rank, "source": source_label(hit), "reason": _why_left_out(packed, rank)}
-                         for rank, hit in enumerate(packed.dropped, start=len(packed.hits) + 1)],
+            "left_out": [{"rank": _rank(plan, n), "source": source_label(hit), "reason": _why_left_out(packed, n)}
+                         for n, hit in enumerate(packed.dropped, start=len(packed.hits) + 1)],
             "history_turns_left_out": packed.history_dropped // 2,
             "excerpts": [{"n": n, "source": source_label(hit), "sentences_left_out": _left_out(plan, n - 1)}
                          for n, hit in enumerate(packed.hits, start=1)],
@@ -89,10 +89,15 @@ def timing_lines(answer: Answer) -> list[str]:
     return lines
 
 
-def _why_left_out(packed: PackedPrompt, rank: int) -> str:
-    """Why the source at 1-based ``rank`` is not in the prompt."""
-    if packed.limit is not None and rank > packed.limit:
-        return f"the prompt shows {packed.limit} sources"
+def _rank(plan: Plan, n: int) -> int:
+    """The 1-based retrieval rank of the source at 1-based position ``n`` of the plan's hits."""
+    return plan.ranks[n - 1] + 1 if n - 1 < len(plan.ranks) else n
+
+
+def _why_left_out(packed: PackedPrompt, n: int) -> str:
+    """Why the source at 1-based position ``n`` is not in the prompt."""
+    if packed.limit is not None and n > packed.limit:
+        return f"the extractive prompt shows at most {packed.limit} sources"
     return "did not fit"
 
 
@@ -125,8 +130,8 @@ def explain_lines(plan: Plan) -> list[str]:
             left = _left_out(plan, n - 1)
             note = f"  ({left} sentence{'s' if left != 1 else ''} left out)" if left else ""
         lines.append(f"  {tokens:>6}  {part}{note}")
-    for i, hit in enumerate(packed.dropped, start=len(packed.hits) + 1):
-        lines.append(f"  left out: rank {i} {source_label(hit)} ({_why_left_out(packed, i)})")
+    for n, hit in enumerate(packed.dropped, start=len(packed.hits) + 1):
+        lines.append(f"  left out: rank {_rank(plan, n)} {source_label(hit)} ({_why_left_out(packed, n)})")
     if packed.history_dropped:
         lines.append(f"  left out: {packed.history_dropped // 2} earlier turn(s) of the conversation")
     lines.append("---- prompt " + "-" * 60)

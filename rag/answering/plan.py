@@ -67,7 +67,7 @@ class Plan:
 
     question: str
     query: str                       # what retrieval searched for
-    hits: tuple[Hit, ...]            # retrieved, best first
+    hits: tuple[Hit, ...]            # retrieved, best first (in prompt order: see ``ranks``)
     sentences: tuple[Sentence, ...]  # their sentences, best first
     evidence: Evidence
     calibration: Calibration | None  # the thresholds applied (None: abstain only on the model's word)
@@ -78,6 +78,7 @@ class Plan:
     style: str = "extractive"        # "extractive" | "generative" (rag.generation.policy)
     style_reason: str = ""           # why that style was chosen
     load_ms: float = 0.0             # loading models for this question (0 when they were loaded already)
+    ranks: tuple[int, ...] = ()      # each hit's 0-based retrieval rank (the extractive prompt moves one up)
 
     @property
     def threshold(self) -> float | None:
@@ -96,20 +97,23 @@ def make_plan(question: str, query: str, hits: Sequence[Hit], *, embedder: Embed
     and asks for one sentence; the generative style shows whole chunks and asks for a complete answer."""
     started = time.perf_counter()
     sentences = rank_sentences(query, hits, embedder)
-    generative = style == "generative"
-    shown = len(hits) if generative else extractive_sources
-    hits, sentences, shown = best_source_shown(hits, sentences, shown, _is_statement)
     weight = (calibration or CALIBRATED[script_of(query)]).weight
-    evidence = evidence_for(query, hits, sentences, weight)
+    evidence = evidence_for(query, hits, sentences, weight)  # on the retrieval order
     abstain = not hits or should_abstain(evidence, calibration.threshold if calibration is not None else None)
-    packed = None
+    packed, ranks = None, tuple(range(len(hits)))
     if not abstain:
+        generative = style == "generative"
+        ranks, shown = best_source_shown(sentences, len(hits), len(hits) if generative else extractive_sources,
+                                         _is_statement)
+        number = {old: new for new, old in enumerate(ranks)}
+        hits = [hits[i] for i in ranks]
+        sentences = [replace(s, source=number[s.source]) for s in sentences]
         excerpts = None if generative else [excerpt(hit, sentences, rank, per_source) for rank, hit in enumerate(hits)]
         packed = pack_prompt(question, hits, generator, answer_tokens, excerpts=excerpts, history=history,
                              generative=generative, limit=shown)
         abstain = not packed.hits
     return Plan(question, query, tuple(hits), tuple(sentences), evidence, calibration, abstain, packed, retrieve_ms,
-                (time.perf_counter() - started) * 1000, style, style_reason, load_ms)
+                (time.perf_counter() - started) * 1000, style, style_reason, load_ms, ranks)
 
 
 def _is_statement(sentence: Sentence) -> bool:
@@ -220,7 +224,7 @@ def answer_stream(plan: Plan, generator: Generator, *, max_tokens: int, temperat
         text, grounding = _quoted(best), "quote"
         reason = "refusal_overruled" if refused else "unsupported"
         checks = check_sentences(text, packed.hits)
-    elif not generative and restates(text, plan.question, plan.query) and (best := _best_quote(packed_sentences)):
+    elif not generative and restates(text, plan.question) and (best := _best_quote(packed_sentences)):
         text, grounding, reason = _quoted(best), "quote", "restates_question"
         checks = check_sentences(text, packed.hits)
     elif not generative and (copied := cut_short(text, plan.question, packed_sentences)) is not None:

@@ -14,6 +14,7 @@ question's are), so ``rag.answering.plan`` quotes the best source sentence inste
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 
 from rag.answering.excerpts import Sentence
@@ -24,6 +25,12 @@ __all__ = ["cut_short", "guard_reply", "restates", "states", "without_repeats"]
 MIN_COPY_WORDS = 3      # a copied opening shorter than this is not called a copy ...
 MIN_COPYCJK_CHARS = 6  # ... nor one of fewer CJK characters
 _QUESTION_MARKS = ("?", "？", "؟")  # Latin, full-width (CJK), Arabic and Persian
+# Questions answered by picking among what they name: yes/no (an auxiliary first) and either/or.
+_CHOOSES = re.compile(r"^\W*(?:is|are|was|were|am|do|does|did|can|could|has|have|had|will|would|shall|should|may|might|"
+                      r"must|ist|sind|war|waren|hat|haben|kann|können|gibt|wird|est-ce|peut)\b|\b(?:or|oder|ou)\b|"
+                      r"还是|或者|또는|아니면|أم|یا", re.IGNORECASE)
+_NEGATIONS = frozenset("not no never none cannot nothing neither nor without nicht kein keine keinen nie pas jamais "
+                       "aucun".split())
 
 
 def guard_reply(pieces: Iterable[str], *, window: int = 24, one_line: bool = True) -> Iterator[str]:
@@ -66,12 +73,22 @@ def states(reply: str) -> bool:
     return not text.endswith(_QUESTION_MARKS) and any(any(ch.isalpha() for ch in token) for token in tokens(text))
 
 
-def restates(reply: str, *asked: str) -> bool:
-    """Does ``reply`` say nothing the question did not? Every content word and number of it is in what was
-    asked ("The ball was stripped from Newton on a 3rd and nine." for "Who stripped the ball from Newton on a
-    3rd and nine?"): all of it is in the sources because the question is, so its support proves nothing."""
+def restates(reply: str, question: str) -> bool:
+    """Does ``reply`` say nothing the question did not? Every content word and number of it is in the
+    question ("The ball was stripped from Newton on a 3rd and nine." for "Who stripped the ball from Newton
+    on a 3rd and nine?"): all of it is in the sources because the question is, so its support proves nothing.
+
+    Not for questions whose answer picks among what they name (yes/no, either/or: "Is the exit code 0 or 2?",
+    "It is 2."), nor for a reply that negates what the question does not ("It does not support German.")."""
+    if _CHOOSES.search(question) or (_negates(reply) and not _negates(question)):
+        return False
     said = content_words(reply) | numbers(reply)
-    return not said - set().union(*(content_words(a) | numbers(a) for a in asked))
+    return not said - (content_words(question) | numbers(question))
+
+
+def _negates(text: str) -> bool:
+    lowered = text.lower()
+    return "n't" in lowered or any(t in _NEGATIONS for t in tokens(lowered))
 
 
 def cut_short(reply: str, question: str, sentences: Iterable[Sentence]) -> Sentence | None:

@@ -14,6 +14,7 @@ from indexes.text import CJK_CHARS, SENTENCE_END, cjk_bigrams, fold, is_cjk, sen
 __all__ = [
     "CJK_CHARS",
     "MARKER",
+    "NEGATIONS",
     "SENTENCE_ENDS",
     "STOP_WORDS",
     "content_words",
@@ -44,6 +45,8 @@ _LIST_MARKER = re.compile(r"(?m)^\s*\d{1,2}[.)](?=\s)")
 # A short line without end punctuation followed by a capitalised line is a heading, not a wrapped sentence.
 _HEADING_BREAK = re.compile(r"(?m)^(#+ [^\n]*|[^\n.!?:;,]{1,60})\n(?=\s*[#A-Z0-9\u00C0-\u024F*-])")
 _LEADING_MARKERS = re.compile(r"(?:\[\d+(?:\s*[,;]\s*\d+)*\]\s*[.!?]?\s*)+")
+# English words that negate what follows (claim checks compare them; German and French ones in rag.answering.replies).
+NEGATIONS = frozenset("not no never none cannot nothing neither nor without".split())
 STOP_WORDS = frozenset(
     "a an the and or but of to in on at by for with from as is are was were be been being it its this that "
     "these those there their they them he she his her we you your i not no yes do does did has have had "

@@ -34,7 +34,7 @@ from rag.answering.quantities import (
     normalise_quantities,
     units_and_bounds,
 )
-from rag.text import STOP_WORDS, stem, strip_markers
+from rag.text import NEGATIONS, STOP_WORDS, stem, strip_markers
 
 __all__ = ["coverage", "negation_conflict", "quantifier_gap", "slot_conflict", "stream", "words"]
 
@@ -42,7 +42,6 @@ _TEMPERATURE = re.compile(r"°\s*([CcFf])\b|\b(?:[Dd]egrees?\s+)?([Cc]elsius|[Ff
 _MONTHS = "january february march april may june july august september october november december".split()
 _NOT_NAMES = frozenset([*_MONTHS, "i", "eur", "usd", "wh", "kwh", "kg", "km", "mg", "yes", "no", "monday", "tuesday",
                         "wednesday", "thursday", "friday", "saturday", "sunday"])
-_NEGATIONS = frozenset("not no never none cannot nothing neither nor without".split())
 _TOKEN = re.compile(r"\d+(?:[.-]\d+)*|[^\W\d_]+(?:'[a-z]+)?", re.UNICODE)
 _UNIT_AHEAD = "|".join(pattern for pattern, _ in UNITS)
 # A number ends a name ("Trail 500") unless a unit or scale follows it: then it is a quantity ("Contents 60 thousand").
@@ -106,7 +105,7 @@ class _Slot:
 
 
 def _is_content(token: str) -> bool:
-    return (len(token) > 1 and token not in STOP_WORDS and token not in _JOINS and token not in _NEGATIONS
+    return (len(token) > 1 and token not in STOP_WORDS and token not in _JOINS and token not in NEGATIONS
             and not token[0].isdigit() and " " not in token)
 
 
@@ -308,9 +307,9 @@ def _negated(tokens: Sequence[str]) -> dict[str, bool]:
     """Each content word (stemmed) and whether a negation precedes it within three words."""
     out: dict[str, bool] = {}
     for i, t in enumerate(tokens):
-        if (t in STOP_WORDS and t not in _NEGATIONS) or t in _NEGATIONS:
+        if (t in STOP_WORDS and t not in NEGATIONS) or t in NEGATIONS:
             continue
-        negated = any(w in _NEGATIONS for w in tokens[max(0, i - 3):i])
+        negated = any(w in NEGATIONS for w in tokens[max(0, i - 3):i])
         out[_stem(t)] = out.get(_stem(t), False) or negated
     return out
 

@@ -216,20 +216,19 @@ def answer_stream(plan: Plan, generator: Generator, *, max_tokens: int, temperat
     grounding, reason = "model", ""
     packed_sentences = [s for s in plan.sentences if s.source < len(packed.hits)]
     kept = supported if generative else any(c.supported for c in checks) and states(text)
+    quote, why = None, ""  # the source sentence that answers instead of the reply, and why
     if refused or not kept:
-        best = _best_quote(packed_sentences)
-        if best is None:
+        quote, why = _best_quote(packed_sentences), "refusal_overruled" if refused else "unsupported"
+        if quote is None:
             yield abstention(model_text, run)
             return
-        text, grounding = _quoted(best), "quote"
-        reason = "refusal_overruled" if refused else "unsupported"
-        checks = check_sentences(text, packed.hits)
-    elif not generative and restates(text, plan.question) and (best := _best_quote(packed_sentences)):
-        text, grounding, reason = _quoted(best), "quote", "restates_question"
-        checks = check_sentences(text, packed.hits)
-    elif not generative and (copied := cut_short(text, plan.question, packed_sentences)) is not None:
+    elif not generative and restates(text, plan.question):
+        quote, why = _best_quote(packed_sentences), "restates_question"
+    elif not generative:
         # The question as asked: a rewritten follow-up carries earlier terms the reply need not hold.
-        text, grounding, reason = _quoted(copied), "quote", "cut_short"
+        quote, why = cut_short(text, plan.question, packed_sentences), "cut_short"
+    if quote is not None:
+        text, grounding, reason = _quoted(quote), "quote", why
         checks = check_sentences(text, packed.hits)
     # The generative style reports the reply's claims (why it was kept or replaced); ✓ follows the shown text.
     shown = claims if generative and grounding == "model" else tuple(check_claims(text, packed.hits, embedder, plan.question))

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Iterator
 
 from rag.answering.excerpts import Sentence
-from rag.text import content_words, is_cjk_token, numbers, sentence_spans, strip_markers, tokens
+from rag.text import NEGATIONS, content_words, is_cjk_token, numbers, sentence_spans, strip_markers, tokens
 
 __all__ = ["cut_short", "guard_reply", "restates", "states", "without_repeats"]
 
@@ -29,8 +29,7 @@ _QUESTION_MARKS = ("?", "？", "؟")  # Latin, full-width (CJK), Arabic and Pers
 _CHOOSES = re.compile(r"^\W*(?:is|are|was|were|am|do|does|did|can|could|has|have|had|will|would|shall|should|may|might|"
                       r"must|ist|sind|war|waren|hat|haben|kann|können|gibt|wird|est-ce|peut)\b|\b(?:or|oder|ou)\b|"
                       r"还是|或者|또는|아니면|أم|یا", re.IGNORECASE)
-_NEGATIONS = frozenset("not no never none cannot nothing neither nor without nicht kein keine keinen nie pas jamais "
-                       "aucun".split())
+_NEGATIONS = NEGATIONS | frozenset("nicht kein keine keinen nie pas jamais aucun".split())  # + German, French
 
 
 def guard_reply(pieces: Iterable[str], *, window: int = 24, one_line: bool = True) -> Iterator[str]:

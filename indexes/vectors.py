@@ -3,9 +3,10 @@
 Two structures, chosen by count (``fitted``, called by every compaction, ``indexes.segments``):
 
 - up to ``FLAT_LIMIT`` vectors, an exact flat scan (``IndexIDMap2(IndexFlatIP)``);
-- above it, an inverted file (``IndexIVFFlat``): a k-means coarse quantiser of ``sqrt(n)``
-  lists, trained on a sample of the stored vectors; a query scans the ``nprobe`` nearest lists.
-  ``nprobe`` is the smallest power of two whose recall@10 against the exact scan reaches
+- above it, an inverted file (``IndexIVFFlat``): a k-means coarse quantiser of ``4 sqrt(n)``
+  lists (FAISS's guideline is 4 to 16 sqrt(n); at ``sqrt(n)`` a query had to scan twice the vectors for the
+  same recall, ``benchmarks/scale.py``), trained on a sample of the stored vectors; a query scans the ``nprobe`` nearest lists.
+  ``nprobe`` is the smallest (to within an eighth) whose recall@10 against the exact scan reaches
   ``TARGET_RECALL`` on calibration queries (stored vectors moved by noise as far as off-topic
   questions sit from their best chunk: the hard case, whose top 10 spreads over many lists).
   It deletes with ``remove_ids`` (a hashtable direct map also gives ``reconstruct`` of any id).
@@ -33,6 +34,7 @@ __all__ = ["FLAT_LIMIT", "TARGET_RECALL", "VectorIndex"]
 
 FLAT_LIMIT = 50_000      # vectors: above this, an inverted file (IVF) replaces the flat scan (a flat scan
                          # of 100k took 52 ms p50 on 2 busy cores: benchmarks/scale.py)
+LISTS_PER_ROOT = 4       # IVF lists per square root of the count trained on
 TARGET_RECALL = 0.99     # recall@10 vs exact on the calibration queries (0.97 gave real questions 0.90 at 100k)
 _CALIBRATION = 200       # calibration queries
 _QUERY_NOISE = 3.0       # norm of the noise moving a stored vector to a calibration query: its best cosine
@@ -151,7 +153,8 @@ class VectorIndex:
             return self._to_ivf() if n > self.flat_limit else self
         if n < self.flat_limit // 2:
             return self._rebuilt(_faiss().IndexIDMap2(_faiss().IndexFlatIP(self.dimension)))
-        return self._to_ivf() if n > 4 * int(self._index.nlist) ** 2 else self
+        trained_at = (int(self._index.nlist) / LISTS_PER_ROOT) ** 2  # the count its lists were made for
+        return self._to_ivf() if n > 4 * trained_at else self
 
     def _all(self) -> tuple[np.ndarray, np.ndarray]:
         ids = np.sort(self.ids())
@@ -166,7 +169,7 @@ class VectorIndex:
     def _to_ivf(self) -> VectorIndex:
         faiss = _faiss()
         ids, vectors = self._all()
-        nlist = max(16, int(math.sqrt(len(ids))))
+        nlist = max(16, int(LISTS_PER_ROOT * math.sqrt(len(ids))))
         rng = np.random.default_rng(0)
         sample = vectors[rng.choice(len(vectors), min(len(vectors), 40 * nlist), replace=False)]
         ivf = faiss.IndexIVFFlat(faiss.IndexFlatIP(self.dimension), self.dimension, nlist, faiss.METRIC_INNER_PRODUCT)
@@ -184,21 +187,39 @@ class VectorIndex:
 
 
 def calibrate(ivf: Any, ids: np.ndarray, vectors: np.ndarray, rng: np.random.Generator, k: int = 10) -> int:
-    """The smallest power-of-two ``nprobe`` whose recall@k vs exact reaches ``TARGET_RECALL``."""
+    """The smallest ``nprobe`` whose recall@k vs exact reaches ``TARGET_RECALL``, to within an eighth:
+    doubling until it does, then halving the gap to the last that did not. (Powers of two alone
+    overshoot by up to 2x: at 1M chunks 64 fell short and 128 scanned a quarter of the vectors.)"""
+    queries = calibration_queries(vectors, rng)
+    exact = _exact(queries, ids, vectors, k)
+    low, high = 0, 1  # low: the largest nprobe known to fall short; high: the smallest known to reach
+    while high < ivf.nlist and recall_at(ivf, queries, exact, high) < TARGET_RECALL:
+        low, high = high, 2 * high
+    high = min(high, int(ivf.nlist))  # scanning every list is exact
+    while high - low > max(1, high // 8):
+        middle = (low + high) // 2
+        if recall_at(ivf, queries, exact, middle) >= TARGET_RECALL:
+            high = middle
+        else:
+            low = middle
+    ivf.nprobe = high
+    return high
+
+
+def calibration_queries(vectors: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Stored vectors moved by noise as far as off-topic questions sit from their best chunk."""
     picks = rng.choice(len(vectors), min(_CALIBRATION, len(vectors)), replace=False)
     noise = rng.normal(0, 1, (len(picks), vectors.shape[1])).astype(np.float32)
     queries = vectors[picks] + _QUERY_NOISE * noise / np.linalg.norm(noise, axis=1, keepdims=True)
-    queries = np.ascontiguousarray(queries / np.linalg.norm(queries, axis=1, keepdims=True), dtype=np.float32)
-    exact = _exact(queries, ids, vectors, k)
-    nprobe = 1
-    while nprobe < ivf.nlist:
-        ivf.nprobe = nprobe
-        _s, found = ivf.search(queries, k)
-        recall = np.mean([len(set(f.tolist()) & set(e.tolist())) / k for f, e in zip(found, exact, strict=True)])
-        if recall >= TARGET_RECALL:
-            return nprobe
-        nprobe *= 2
-    return int(ivf.nlist)
+    return np.ascontiguousarray(queries / np.linalg.norm(queries, axis=1, keepdims=True), dtype=np.float32)
+
+
+def recall_at(ivf: Any, queries: np.ndarray, exact: np.ndarray, nprobe: int) -> float:
+    """Mean recall@k of ``ivf`` scanning ``nprobe`` lists against ``exact`` (ids, one row per query)."""
+    ivf.nprobe = nprobe
+    k = exact.shape[1]
+    _s, found = ivf.search(queries, k)
+    return float(np.mean([len(set(f.tolist()) & set(e.tolist())) / k for f, e in zip(found, exact, strict=True)]))
 
 
 def _exact(queries: np.ndarray, ids: np.ndarray, vectors: np.ndarray, k: int) -> np.ndarray:

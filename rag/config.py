@@ -52,6 +52,8 @@ class Config:
     n_threads: int | None = None      # llama.cpp threads; default: all cores
     n_gpu_layers: int = 0             # layers offloaded to a GPU (0 = CPU only)
     prefix_cache: bool = True         # keep the system prompt's evaluated state between questions
+    recode_model: str = "auto"        # auto, q8_0 or off: run a Q4_1/Q5 model re-encoded as Q8_0 (auto: under 1B
+                                      # parameters; rag.generation.recode)
     top_k: int = 5                    # sources retrieved per question
     temperature: float = 0.0
     max_answer_tokens: int | None = None  # answer length cap; default by style: 128 extractive, 512 generative
@@ -88,6 +90,7 @@ class Config:
 
 
 ANSWER_STYLES = ("auto", "extractive", "generative")
+RECODE_CHOICES = ("auto", "q8_0", "off")  # how rag.generation.recode may re-encode the model
 _TYPES = typing.get_type_hints(Config)
 
 
@@ -192,6 +195,8 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"top_k must be at least 1, not {config.top_k}")
     if config.n_ctx < 256:
         raise ConfigError(f"n_ctx {config.n_ctx} is too small (at least 256 tokens)")
+    if config.recode_model not in RECODE_CHOICES:
+        raise ConfigError(f"recode_model {config.recode_model!r} is not one of {', '.join(RECODE_CHOICES)}")
     if config.answer_style not in ANSWER_STYLES:
         raise ConfigError(f"answer_style {config.answer_style!r} is not one of {', '.join(ANSWER_STYLES)}")
     if config.max_answer_tokens is not None and not 1 <= config.max_answer_tokens < config.n_ctx:

@@ -40,6 +40,7 @@ from rag.config import DEFAULT_EMBED_BACKEND, Config, load_config, load_password
 from rag.conversation import Conversation
 from rag.generation import Generator, Message
 from rag.generation.policy import StyleChoice, choose_style, read_model_info
+from rag.generation.recode import Recoded, recoded_model
 from rag.records import Answer
 from rag.retrieval import RetrievalSettings, Retriever
 
@@ -65,6 +66,7 @@ class RAG:
         self._index_stamp: tuple[int, int, int] | None = None
         self._index_lock = threading.Lock()
         self._style: StyleChoice | None = None
+        self.model_file: Recoded | None = None  # the GGUF file the generator runs and why (rag.generation.recode)
 
     @classmethod
     def open(cls, index: str | Path | None = None, *, create: bool = False, embedder: Embedder | str | None = None,
@@ -124,7 +126,8 @@ class RAG:
             from rag.generation import LlamaCppGenerator
             from rag.generation.models import resolve_model_path
 
-            self._generator = LlamaCppGenerator(resolve_model_path(self.config.model), n_ctx=self.config.n_ctx,
+            self.model_file = recoded_model(resolve_model_path(self.config.model), self.config.recode_model)
+            self._generator = LlamaCppGenerator(self.model_file.path, n_ctx=self.config.n_ctx,
                                                 n_threads=self.config.n_threads,
                                                 n_gpu_layers=self.config.n_gpu_layers,
                                                 prefix_cache=self.config.prefix_cache)

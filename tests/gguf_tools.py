@@ -58,7 +58,7 @@ def copy_gguf_without_keys(src: Path, dst: Path, drop: Iterable[str]) -> Path:
 
 
 def write_tiny_gguf(dst: Path, *, size_label: str | None = None, parameter_count: int | None = None,
-                    arch: str = "llama", context_length: int = 4096,
+                    arch: str = "llama", context_length: int = 4096, file_type: int | None = None,
                     tensors: Iterable[tuple[str, tuple[int, ...]]] = (("token_embd.weight", (8, 4)),)) -> Path:
     """Write a GGUF with no real weights whose header declares a size (``size_label`` "7B" or
     ``parameter_count``) or, without either, only the tensor table to count elements from."""
@@ -71,6 +71,8 @@ def write_tiny_gguf(dst: Path, *, size_label: str | None = None, parameter_count
     if parameter_count is not None:
         writer.add_uint64("general.parameter_count", parameter_count)
     writer.add_context_length(context_length)
+    if file_type is not None:
+        writer.add_file_type(file_type)
     for name, shape in tensors:
         writer.add_tensor(name, np.zeros(shape, dtype=np.float32))
     writer.write_header_to_file()

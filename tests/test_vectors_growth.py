@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from indexes import Chunk, EmbedderInfo, Index, SourceRecord, chunk_id
-from indexes.vectors import VectorIndex
+from indexes.vectors import LISTS_PER_ROOT, TARGET_RECALL, VectorIndex, _exact, calibrate, calibration_queries, recall_at
 
 DIM = 32
 LIMIT = 400  # flat_limit of the test indexes: IVF above 400 vectors
@@ -105,9 +105,28 @@ def test_nprobe_is_recorded_in_the_file(tmp_path: Path) -> None:
     vectors = VectorIndex(DIM, flat_limit=100)
     vectors.add(np.arange(1, 1001), _vectors(1000, 11))
     ivf = vectors.fitted()
-    assert ivf.kind == "ivf" and ivf.nprobe is not None and 1 <= ivf.nprobe <= 31
+    nlist = int(ivf._index.nlist)
+    assert ivf.kind == "ivf" and nlist == int(LISTS_PER_ROOT * 1000 ** 0.5)
+    assert ivf.nprobe is not None and 1 <= ivf.nprobe < nlist
     ivf.save(tmp_path / "v.faiss")
     loaded = VectorIndex.load(tmp_path / "v.faiss", mmap=True)
     assert loaded.kind == "ivf" and loaded.nprobe == ivf.nprobe and len(loaded) == 1000
     assert sorted(loaded.ids().tolist()) == list(range(1, 1001))
     np.testing.assert_allclose(loaded.vectors(np.array([5, 900])), _vectors(1000, 11)[[4, 899]], atol=1e-6)
+
+
+def test_nprobe_is_the_smallest_reaching_the_target_recall_to_within_an_eighth() -> None:
+    import faiss
+
+    vectors = _vectors(20_000, 12)
+    ids = np.arange(1, 20_001)
+    ivf = faiss.IndexIVFFlat(faiss.IndexFlatIP(DIM), DIM, 256, faiss.METRIC_INNER_PRODUCT)
+    ivf.train(vectors)
+    ivf.add_with_ids(vectors, ids)
+    nprobe = calibrate(ivf, ids, vectors, np.random.default_rng(5))
+    assert int(ivf.nprobe) == nprobe
+    queries = calibration_queries(vectors, np.random.default_rng(5))  # the queries calibrate drew
+    exact = _exact(queries, ids, vectors, 10)
+    assert recall_at(ivf, queries, exact, nprobe) >= TARGET_RECALL
+    # an eighth fewer lists falls short (doubling alone may stop at up to 2x the lists needed)
+    assert recall_at(ivf, queries, exact, nprobe - max(1, nprobe // 8)) < TARGET_RECALL

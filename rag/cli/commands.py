@@ -146,6 +146,8 @@ def cmd_ask(args: argparse.Namespace, settings: dict[str, Any]) -> int:
 
         print("\n---- timings " + "-" * 59)
         print("\n".join(timing_lines(answer)))
+        if rag.model_file is not None:
+            print(f"model file:  {rag.model_file.path.name} ({rag.model_file.reason})")
     return 0
 
 

@@ -41,6 +41,9 @@ def _model_args(p: argparse.ArgumentParser) -> None:
                    help="extractive (one sentence, for tiny models), generative (complete answers, ~1B parameters "
                         "and up) or auto: from the model file's size (default)")
     p.add_argument("--top-k", type=int, metavar="N", help="sources retrieved per question (default 5)")
+    p.add_argument("--recode-model", dest="recode_model", choices=("auto", "q8_0", "off"),
+                   help="run a Q4_1/Q5_0/Q5_1 model re-encoded as Q8_0, made once and cached (same weights, faster CPU "
+                        "kernels): auto (models under 1B parameters, the default), q8_0 (any size) or off")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -131,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 _SETTING_FLAGS = ("index", "embedder", "embed_backend", "model", "n_ctx", "n_threads", "n_gpu_layers", "temperature",
-                  "max_answer_tokens", "answer_style", "top_k", "exclude", "password_file", "chunk_size",
+                  "max_answer_tokens", "answer_style", "recode_model", "top_k", "exclude", "password_file", "chunk_size",
                   "chunk_overlap", "max_pages", "max_file_mb", "file_timeout", "workers", "mode", "reranker", "where",
                   "retry_failed", "follow_symlinks", "ocr")
 

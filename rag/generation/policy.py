@@ -32,6 +32,7 @@ class ModelInfo:
     architecture: str | None
     context_length: int | None
     has_chat_template: bool
+    file_type: int | None = None  # general.file_type (llama_ftype: 3 = mostly Q4_1, 7 = mostly Q8_0, ...)
 
 
 @dataclass(frozen=True)
@@ -74,8 +75,10 @@ def read_model_info(path: str | Path) -> ModelInfo:
     if parameters is None and reader.tensors:
         parameters, source = sum(int(t.n_elements) for t in reader.tensors), "tensor table"
     context = value(f"{arch}.context_length") if arch else None
+    file_type = value("general.file_type")
     return ModelInfo(str(path), parameters, source, arch, int(context) if isinstance(context, int) else None,
-                     reader.get_field(gguf.Keys.Tokenizer.CHAT_TEMPLATE) is not None)
+                     reader.get_field(gguf.Keys.Tokenizer.CHAT_TEMPLATE) is not None,
+                     int(file_type) if isinstance(file_type, int) else None)
 
 
 def _human(parameters: int) -> str:

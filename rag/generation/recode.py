@@ -1,0 +1,177 @@
+"""A small model's weights re-encoded, once, into a type llama.cpp's CPU kernels run fast.
+
+llama.cpp's x86 CPU backend has fast matrix kernels for some weight types (Q8_0, Q4_0, F16:
+llamafile's tinyBLAS and the repacked Q4_0 layouts) and only generic ones for others. The default
+model ships as Q4_1, one of the slow ones: on this project's 2-core test machine the same SmolLM2-135M
+re-encoded as Q8_0 evaluates a prompt 1.9x as fast and samples 1.4x as fast (``benchmarks/first_token.py
+--recode``). Q8_0 holds every Q4_1 weight to within 1/17 of a Q4_1 step (a block's Q4_1 values lie on 16
+levels, Q8_0 has 255 for the same block), so the model is the same one, not a further-quantised copy:
+Q4_0 would be faster still, but rounds the weights again.
+
+``recode = "auto"`` (the default) re-encodes a model stored in a slow type (:data:`SLOW_TYPES`) when it
+is small (under :data:`AUTO_MAX_PARAMETERS`): there prompt evaluation, which is compute-bound, dominates
+the time to an answer, and the copy costs little (145 MB for the default's 92 MB file). A
+7B model is left as it is: its Q8_0 copy would need 7 GB, and sampling, bound by memory bandwidth, reads
+every weight per token, so twice the bytes would slow each token. ``"q8_0"`` re-encodes any such
+model, ``"off"`` never.
+
+The copy is made with llama.cpp's own quantizer (``llama_model_quantize``, no network, a second or two
+for the default) into ``$XDG_CACHE_HOME/rag/models/`` (``~/.cache``), named by the source's path, size
+and mtime, written under a temporary name and renamed into place, so a concurrent first use or a crash
+never leaves half a model under the final name. When the copy cannot be made (read-only cache, full
+disk) the original file runs, with a warning.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import json
+import logging
+import mmap
+import os
+import struct
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from indexes.errors import ConfigError
+from rag.config import RECODE_CHOICES
+
+__all__ = ["AUTO_MAX_PARAMETERS", "SLOW_TYPES", "Recoded", "recoded_model"]
+
+log = logging.getLogger(__name__)
+
+RECODE_VERSION = 1                      # bump when the recipe changes: older copies are then ignored
+AUTO_MAX_PARAMETERS = 1_000_000_000     # auto re-encodes only models smaller than this
+# llama_ftype values (general.file_type) whose matrices have no fast x86 CPU kernel in llama.cpp:
+# Q4_1 (3) measured (benchmarks/first_token.py --recode); Q5_0 (8) and Q5_1 (9) the same way.
+SLOW_TYPES = {3: "Q4_1", 8: "Q5_0", 9: "Q5_1"}
+_Q8_0 = 7                               # LLAMA_FTYPE_MOSTLY_Q8_0
+
+
+@dataclass(frozen=True)
+class Recoded:
+    """The file to run and why (``path`` is the source itself when nothing was re-encoded)."""
+
+    path: Path
+    source: Path
+    reason: str
+
+    @property
+    def recoded(self) -> bool:
+        return self.path != self.source
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "rag" / "models"
+
+
+def recoded_model(source: Path, choice: str = "auto", *, cache_dir: Path | None = None) -> Recoded:
+    """The GGUF file to run for ``source`` under ``choice`` (``auto``, ``q8_0`` or ``off``), re-encoding
+    it into the cache on first use."""
+    if choice not in RECODE_CHOICES:
+        raise ConfigError(f"recode {choice!r} is not one of {', '.join(RECODE_CHOICES)}")
+    if choice == "off":
+        return Recoded(source, source, "recode = off")
+    try:
+        file_type, parameters = _type_and_size(source)
+    except (OSError, ValueError, KeyError, OverflowError, struct.error) as exc:  # llama.cpp says more when it loads the file
+        return Recoded(source, source, f"header unreadable ({exc})")
+    if file_type not in SLOW_TYPES:
+        return Recoded(source, source, "its weight type has fast CPU kernels")
+    if choice == "auto" and (parameters is None or parameters >= AUTO_MAX_PARAMETERS):
+        return Recoded(source, source, f"{SLOW_TYPES[file_type]} kept: auto re-encodes models under 1B parameters")
+    target = _target(source, cache_dir or default_cache_dir())
+    if not target.is_file():
+        try:
+            _quantize(source, target)
+        except OSError as exc:
+            log.warning("running %s as it is: cannot re-encode it to Q8_0 in %s (%s)", source.name, target.parent, exc)
+            return Recoded(source, source, f"re-encoding failed ({exc})")
+        log.info("re-encoded %s (%s) to Q8_0 for llama.cpp's faster CPU kernels: %s", source.name,
+                 SLOW_TYPES[file_type], target)
+    return Recoded(target, source, f"{SLOW_TYPES[file_type]} re-encoded to Q8_0 (faster CPU kernels, same weights)")
+
+
+_SCALARS = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}
+_STRING, _ARRAY = 8, 9
+
+
+def _type_and_size(path: Path) -> tuple[int | None, int | None]:
+    """(``general.file_type``, parameter count) from the GGUF header's keys, walked over a memory map
+    (arrays skipped by their lengths). ``gguf.GGUFReader`` builds an object per vocabulary entry: 1.7 s
+    for the default model, against milliseconds here. Falls back to it only for a size the keys lack."""
+    from rag.generation.policy import _size_label, read_model_info
+
+    found: dict[str, object] = {}
+    with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        at = 0
+
+        def take(fmt: str) -> Any:
+            nonlocal at
+            (value,) = struct.unpack_from("<" + fmt, data, at)
+            at += struct.calcsize("<" + fmt)
+            return value
+
+        def string() -> str:
+            nonlocal at
+            length = take("Q")
+            at += length
+            return bytes(data[at - length:at]).decode("utf-8", errors="replace")
+
+        if take("4s") != b"GGUF" or take("I") not in (2, 3):
+            raise ValueError("not a GGUF v2/v3 file")
+        take("Q")
+        for _ in range(take("Q")):
+            key, kind = string(), take("I")
+            if kind == _ARRAY:  # skipped (general.languages, the vocabulary, ...)
+                item, count = take("I"), take("Q")
+                if item == _STRING:
+                    for _item in range(count):
+                        length = take("Q")  # read before moving: `at += take(...)` would add to the old offset
+                        at += length
+                else:
+                    at += count * struct.calcsize("<" + _SCALARS[item])
+                continue
+            found[key] = string() if kind == _STRING else take(_SCALARS[kind])
+    file_type = found.get("general.file_type")
+    count = found.get("general.parameter_count")
+    label = found.get("general.size_label")
+    parameters = count if isinstance(count, int) and count > 0 else _size_label(label) if isinstance(label, str) else None
+    if parameters is None and file_type in SLOW_TYPES:
+        parameters = read_model_info(path).parameters
+    return (int(file_type) if isinstance(file_type, int) else None), parameters
+
+
+def _target(source: Path, cache_dir: Path) -> Path:
+    stat = source.resolve().stat()
+    key = json.dumps([str(source.resolve()), stat.st_size, stat.st_mtime_ns, RECODE_VERSION])
+    return cache_dir / f"{source.stem}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.q8_0.gguf"
+
+
+def _quantize(source: Path, target: Path) -> None:
+    import llama_cpp
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=".recode-", suffix=".gguf", dir=target.parent)
+    os.close(handle)
+    tmp = Path(name)
+    chatter = logging.getLogger("llama-cpp-python")  # llama.cpp's log callback prints at this logger's level
+    level = chatter.level
+    chatter.setLevel(logging.ERROR)  # not a line per tensor
+    try:
+        params = llama_cpp.llama_model_quantize_default_params()
+        params.ftype = _Q8_0
+        params.allow_requantize = True
+        params.nthread = max(1, os.cpu_count() or 1)
+        if llama_cpp.llama_model_quantize(str(source).encode(), str(tmp).encode(), ctypes.byref(params)) != 0:
+            raise OSError(f"llama.cpp could not re-encode {source}")
+        with open(tmp, "rb") as written:
+            os.fsync(written.fileno())
+        os.replace(tmp, target)
+    finally:
+        chatter.setLevel(level)
+        tmp.unlink(missing_ok=True)

@@ -85,10 +85,12 @@ def _llama(config: Config) -> Check:
 
 def _model(config: Config) -> Check:
     from rag.generation import LlamaCppGenerator, resolve_model_path
+    from rag.generation.recode import recoded_model
 
     try:
         path = resolve_model_path(config.model)
-        generator = LlamaCppGenerator(path, n_ctx=512, n_threads=1)
+        run = recoded_model(path, config.recode_model)  # the file answers will run: a Q8_0 copy is made here
+        generator = LlamaCppGenerator(run.path, n_ctx=512, n_threads=1)
     except RagError as exc:
         return Check("model", "fail", exc.message, "pass --model PATH to a readable .gguf file (or set RAG_MODEL)")
     try:
@@ -96,6 +98,8 @@ def _model(config: Config) -> Check:
     finally:
         generator.close()
     detail = f"{path} ({path.stat().st_size / 1e6:.0f} MB), chat format: {chat_format}"
+    if run.recoded:
+        detail += f"; runs as {run.path} ({run.reason})"
     if chat_format == "plain":
         return Check("model", "warn", detail + " (no chat template, not a Llama file)",
                      "use a chat/instruct GGUF with a chat template; answers from a plain transcript are poor")

@@ -35,6 +35,7 @@ def test_a_healthy_install_and_index_pass(index: Path, capsys: pytest.CaptureFix
     checks = {c["name"]: c for c in report["checks"]}
     assert report["ok"] and checks["index"]["status"] == "ok" and "2 files" in checks["index"]["detail"]
     assert "chat format: template" in checks["model"]["detail"]
+    assert "Q4_1 re-encoded to Q8_0" in checks["model"]["detail"] and ".q8_0.gguf" in checks["model"]["detail"]
     assert "backends: CPU" in checks["llama.cpp"]["detail"]
 
 

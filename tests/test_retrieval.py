@@ -82,6 +82,34 @@ def test_modes_differ_where_stemming_matters(tmp_path: Path) -> None:
     assert _texts(retriever.search("zzz qqq", 3, mode="bm25")) == []
 
 
+def test_a_large_index_searches_both_sides_at_once_with_the_same_result(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    import rag.retrieval.retriever as retriever_module
+
+    files = {f"/docs/n{i}.md": [f"harbour note {i} about the lighthouse lamp", f"tide table {i} for winter"]
+             for i in range(30)}
+    index = _index(tmp_path, files)
+    retriever = Retriever(index, EMB)
+    query = "lighthouse lamp note 7"
+    sequential = [(h.chunk.id, h.score) for h in retriever.search(query, 8)]
+    threads: list[str] = []
+    search_bm25 = index.search_bm25
+
+    def spy(text: str, k: int) -> Any:
+        threads.append(threading.current_thread().name)
+        return search_bm25(text, k)
+
+    monkeypatch.setattr(index, "search_bm25", spy)
+    monkeypatch.setattr(retriever_module, "PARALLEL_FROM", 10)  # this index of 60 chunks counts as large
+    assert [(h.chunk.id, h.score) for h in retriever.search(query, 8)] == sequential
+    assert threads and threads[0].startswith("rag-bm25")  # BM25 ran beside the dense scan
+    monkeypatch.setattr(retriever_module, "PARALLEL_FROM", 1000)
+    retriever.search(query, 8)
+    assert threads[-1] == threading.current_thread().name  # a small index searches in turn
+
+
 def test_near_duplicates_are_dropped(tmp_path: Path) -> None:
     text = ("The keeper lights the lamp at dusk and trims the wick at midnight, then logs the weather, "
             "the passing ships and the state of the sea before dawn.")

@@ -52,7 +52,7 @@ class Config:
     n_threads: int | None = None      # llama.cpp threads; default: all cores
     n_gpu_layers: int = 0             # layers offloaded to a GPU (0 = CPU only)
     prefix_cache: bool = True         # keep the system prompt's evaluated state between questions
-    recode_model: str = "auto"        # auto, q8_0 or off: run a Q4_1/Q5 model re-encoded as Q8_0 (auto: under 1B
+    recode_model: str = "auto"        # auto, q8_0 or off: run a Q4_1/Q5_1 model re-encoded as Q8_0 (auto: under 1B
                                       # parameters; rag.generation.recode)
     top_k: int = 5                    # sources retrieved per question
     temperature: float = 0.0

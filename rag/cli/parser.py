@@ -42,7 +42,7 @@ def _model_args(p: argparse.ArgumentParser) -> None:
                         "and up) or auto: from the model file's size (default)")
     p.add_argument("--top-k", type=int, metavar="N", help="sources retrieved per question (default 5)")
     p.add_argument("--recode-model", dest="recode_model", choices=("auto", "q8_0", "off"),
-                   help="run a Q4_1/Q5_0/Q5_1 model re-encoded as Q8_0, made once and cached (same weights, faster CPU "
+                   help="run a Q4_1/Q5_1 model re-encoded as Q8_0, made once and cached (same weights, faster CPU "
                         "kernels): auto (models under 1B parameters, the default), q8_0 (any size) or off")
 
 

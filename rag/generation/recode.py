@@ -1,10 +1,11 @@
 """A small model's weights re-encoded, once, into a type llama.cpp's CPU kernels run fast.
 
-llama.cpp's x86 CPU backend has fast matrix kernels for some weight types (Q8_0, Q4_0, F16:
+llama.cpp's x86 CPU backend has fast matrix kernels for some weight types (Q8_0, Q4_0, Q5_0, F16:
 llamafile's tinyBLAS and the repacked Q4_0 layouts) and only generic ones for others. The default
 model ships as Q4_1, one of the slow ones: on this project's 2-core test machine the same SmolLM2-135M
-re-encoded as Q8_0 evaluates a prompt 1.9x as fast and samples 1.4x as fast (``benchmarks/first_token.py
---recode``). Q8_0 holds every Q4_1 weight to within 1/17 of a Q4_1 step (a block's Q4_1 values lie on 16
+re-encoded as Q8_0 evaluates a prompt 2.0x as fast and samples 0.9x as fast, its weights being 1.5x
+the bytes (``benchmarks/weight_types.py``); a short answer's time is mostly its prompt, so the first token
+comes 1.5x sooner (``benchmarks/first_token.py --against recode``). Q8_0 holds every Q4_1 weight to within 1/17 of a Q4_1 step (a block's Q4_1 values lie on 16
 levels, Q8_0 has 255 for the same block), so the model is the same one, not a further-quantised copy:
 Q4_0 would be faster still, but rounds the weights again.
 
@@ -12,7 +13,8 @@ Q4_0 would be faster still, but rounds the weights again.
 is small (under :data:`AUTO_MAX_PARAMETERS`): there prompt evaluation, which is compute-bound, dominates
 the time to an answer, and the copy costs little (145 MB for the default's 92 MB file). A
 7B model is left as it is: its Q8_0 copy would need 7 GB, and sampling, bound by memory bandwidth, reads
-every weight per token, so twice the bytes would slow each token. ``"q8_0"`` re-encodes any such
+every weight per token, so more bytes slow each token (already 10 % at 135M), over answers of hundreds of
+tokens. ``"q8_0"`` re-encodes any such
 model, ``"off"`` never.
 
 The copy is made with llama.cpp's own quantizer (``llama_model_quantize``, no network, a second or two
@@ -45,9 +47,9 @@ log = logging.getLogger(__name__)
 
 RECODE_VERSION = 1                      # bump when the recipe changes: older copies are then ignored
 AUTO_MAX_PARAMETERS = 1_000_000_000     # auto re-encodes only models smaller than this
-# llama_ftype values (general.file_type) whose matrices have no fast x86 CPU kernel in llama.cpp:
-# Q4_1 (3) measured (benchmarks/first_token.py --recode); Q5_0 (8) and Q5_1 (9) the same way.
-SLOW_TYPES = {3: "Q4_1", 8: "Q5_0", 9: "Q5_1"}
+# llama_ftype values (general.file_type) whose matrices have no fast x86 CPU kernel in llama.cpp
+# (benchmarks/weight_types.py: prompts at 0.5x Q8_0's speed; Q5_0 runs at 0.8x, so it stays as it is).
+SLOW_TYPES = {3: "Q4_1", 9: "Q5_1"}
 _Q8_0 = 7                               # LLAMA_FTYPE_MOSTLY_Q8_0
 
 

@@ -5,11 +5,13 @@ llamafile's tinyBLAS and the repacked Q4_0 layouts) and only generic ones for ot
 model ships as Q4_1, one of the slow ones: on this project's 2-core test machine the same SmolLM2-135M
 re-encoded as Q8_0 evaluates a prompt 2.0x as fast and samples 0.9x as fast, its weights being 1.5x
 the bytes (``benchmarks/weight_types.py``); a short answer's time is mostly its prompt, so the first token
-comes 1.5x sooner (``benchmarks/first_token.py --against recode``). Q8_0 holds every Q4_1 weight to within 1/17 of a Q4_1 step (a block's Q4_1 values lie on 16
-levels, Q8_0 has 255 for the same block), so the model is the same one, not a further-quantised copy:
-Q4_0 would be faster still, but rounds the weights again.
+comes 1.5x sooner (``benchmarks/first_token.py --against recode``). Q8_0 keeps
+each Q4_1 weight to within 1/17 of a Q4_1 step when its block of 32 straddles zero, as weight blocks
+do (16 levels become 255 over the block's largest magnitude): the same model, whose next-token logits
+match the packaged file's (``tests/test_recode.py``), not a further-quantised copy. Q4_0 would be
+faster still, but rounds the weights again. Greedy replies still differ where two tokens nearly tie.
 
-``recode = "auto"`` (the default) re-encodes a model stored in a slow type (:data:`SLOW_TYPES`) when it
+``recode_model = "auto"`` (the default) re-encodes a model stored in a slow type (:data:`SLOW_TYPES`) when it
 is small (under :data:`AUTO_MAX_PARAMETERS`): there prompt evaluation, which is compute-bound, dominates
 the time to an answer, and the copy costs little (145 MB for the default's 92 MB file). A
 7B model is left as it is: its Q8_0 copy would need 7 GB, and sampling, bound by memory bandwidth, reads

@@ -97,7 +97,7 @@ def recoded_model(source: Path, choice: str = "auto", *, cache_dir: Path | None 
             return Recoded(source, source, f"re-encoding failed ({exc})")
         log.info("re-encoded %s (%s) to Q8_0 for llama.cpp's faster CPU kernels: %s", source.name,
                  SLOW_TYPES[file_type], target)
-    return Recoded(target, source, f"{SLOW_TYPES[file_type]} re-encoded to Q8_0 (faster CPU kernels, same weights)")
+    return Recoded(target, source, f"{SLOW_TYPES[file_type]} re-encoded to Q8_0: faster CPU kernels, same weights")
 
 
 _SCALARS = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}

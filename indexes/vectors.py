@@ -5,7 +5,9 @@ Two structures, chosen by count (``fitted``, called by every compaction, ``index
 - up to ``FLAT_LIMIT`` vectors, an exact flat scan (``IndexIDMap2(IndexFlatIP)``);
 - above it, an inverted file (``IndexIVFFlat``): a k-means coarse quantiser of ``4 sqrt(n)``
   lists (FAISS's guideline is 4 to 16 sqrt(n); at ``sqrt(n)`` a query had to scan twice the vectors for the
-  same recall, ``benchmarks/scale.py``), trained on a sample of the stored vectors; a query scans the ``nprobe`` nearest lists.
+  same recall, ``benchmarks/ivf_lists.py``), trained on a sample of the stored vectors; a query scans the
+  ``nprobe`` nearest lists. An inverted file trained with fewer lists per root (earlier code) counts as
+  trained on a sixteenth of its count, so its next compaction retrains it once.
   ``nprobe`` is the smallest (to within an eighth) whose recall@10 against the exact scan reaches
   ``TARGET_RECALL`` on calibration queries (stored vectors moved by noise as far as off-topic
   questions sit from their best chunk: the hard case, whose top 10 spreads over many lists).
@@ -23,12 +25,15 @@ format is FAISS's own binary serialisation: no pickle.
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 __all__ = ["FLAT_LIMIT", "TARGET_RECALL", "VectorIndex"]
 
@@ -154,7 +159,12 @@ class VectorIndex:
         if n < self.flat_limit // 2:
             return self._rebuilt(_faiss().IndexIDMap2(_faiss().IndexFlatIP(self.dimension)))
         trained_at = (int(self._index.nlist) / LISTS_PER_ROOT) ** 2  # the count its lists were made for
-        return self._to_ivf() if n > 4 * trained_at else self
+        if n <= 4 * trained_at:
+            return self
+        if n <= 4 * int(self._index.nlist) ** 2:  # not grown 4x since a sqrt(n)-list training: the earlier shape
+            log.info("retraining the inverted file of %d vectors with %d lists instead of %d (once)", n,
+                     int(LISTS_PER_ROOT * math.sqrt(n)), int(self._index.nlist))
+        return self._to_ivf()
 
     def _all(self) -> tuple[np.ndarray, np.ndarray]:
         ids = np.sort(self.ids())

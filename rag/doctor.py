@@ -89,7 +89,7 @@ def _model(config: Config) -> Check:
 
     try:
         path = resolve_model_path(config.model)
-        run = recoded_model(path, config.recode_model)  # the file answers will run: a Q8_0 copy is made here
+        run = recoded_model(path, config.recode_model, gpu_layers=config.n_gpu_layers)  # a Q8_0 copy is made here
         generator = LlamaCppGenerator(run.path, n_ctx=512, n_threads=1)
     except RagError as exc:
         return Check("model", "fail", exc.message, "pass --model PATH to a readable .gguf file (or set RAG_MODEL)")
@@ -100,6 +100,9 @@ def _model(config: Config) -> Check:
     detail = f"{path} ({path.stat().st_size / 1e6:.0f} MB), chat format: {chat_format}"
     if run.recoded:
         detail += f"; runs as {run.path} ({run.reason})"
+    elif run.reason.startswith("re-encoding failed"):
+        return Check("model", "warn", f"{detail}; runs as it is: {run.reason}",
+                     "free space in (or make writable) $XDG_CACHE_HOME/rag/models, or set recode_model = \"off\"")
     if chat_format == "plain":
         return Check("model", "warn", detail + " (no chat template, not a Llama file)",
                      "use a chat/instruct GGUF with a chat template; answers from a plain transcript are poor")

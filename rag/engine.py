@@ -40,7 +40,7 @@ from rag.config import DEFAULT_EMBED_BACKEND, Config, load_config, load_password
 from rag.conversation import Conversation
 from rag.generation import Generator, Message
 from rag.generation.policy import StyleChoice, choose_style, read_model_info
-from rag.generation.recode import Recoded, recoded_model
+from rag.generation.recode import Recoded, run_model
 from rag.records import Answer
 from rag.retrieval import RetrievalSettings, Retriever
 
@@ -126,11 +126,13 @@ class RAG:
             from rag.generation import LlamaCppGenerator
             from rag.generation.models import resolve_model_path
 
-            self.model_file = recoded_model(resolve_model_path(self.config.model), self.config.recode_model)
-            self._generator = LlamaCppGenerator(self.model_file.path, n_ctx=self.config.n_ctx,
-                                                n_threads=self.config.n_threads,
-                                                n_gpu_layers=self.config.n_gpu_layers,
-                                                prefix_cache=self.config.prefix_cache)
+            generator, self.model_file = run_model(
+                resolve_model_path(self.config.model), self.config.recode_model, gpu_layers=self.config.n_gpu_layers,
+                load=lambda path: LlamaCppGenerator(path, n_ctx=self.config.n_ctx, n_threads=self.config.n_threads,
+                                                    n_gpu_layers=self.config.n_gpu_layers,
+                                                    prefix_cache=self.config.prefix_cache))
+            self._generator = generator
+            return generator
         return self._generator
 
     @property

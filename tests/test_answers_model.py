@@ -78,3 +78,6 @@ def test_cli_ask_explain_with_default_models(rag: RAG) -> None:
     prompt = re.search(r"^prompt:\s+(\d+) tokens evaluated in \d+ ms, 0 reused", timings, re.M)
     assert prompt and int(prompt.group(1)) > 100, timings
     assert re.search(r"^first token: \d+ ms", timings, re.M) and re.search(r"^generation:\s+\d+ tokens in", timings, re.M)
+    # the default Q4_1 model ran from its Q8_0 copy, and says so
+    assert re.search(r"^model file:\s+SmolLM2-135M-Instruct\.Q4_1-\w+-\w+\.q8_0\.gguf \(Q4_1 re-encoded to Q8_0", timings,
+                     re.M), timings

@@ -60,6 +60,50 @@ def test_the_copy_is_made_once_and_reused(recoded: tuple[Path, Path]) -> None:
     assert again.path == copy and copy.stat().st_mtime_ns == stamp
     assert [p.name for p in copy.parent.iterdir()] == [copy.name]  # no temporary file left behind
     assert recoded_model(source, "off", cache_dir=copy.parent).path == source
+    assert recoded_model(source, "auto", cache_dir=copy.parent, gpu_layers=20).path == source  # GPU: kernels differ
+
+
+def test_a_newer_source_replaces_the_older_copy(tmp_path: Path) -> None:
+    import os
+    import shutil
+    import time
+
+    source = Path(shutil.copy(default_model_path(), tmp_path / "model.gguf"))
+    cache = tmp_path / "cache"
+    first = recoded_model(source, "auto", cache_dir=cache).path
+    stale = cache / ".recode-interrupted.gguf"  # what a killed re-encoding leaves
+    stale.write_bytes(b"GGUF")
+    os.utime(stale, (time.time() - 7200, time.time() - 7200))
+    os.utime(source, (time.time() + 10, time.time() + 10))  # the package was upgraded: a new stamp
+    second = recoded_model(source, "auto", cache_dir=cache).path
+    assert second != first and second.is_file()
+    assert sorted(p.name for p in cache.iterdir()) == [second.name]  # the older copy and the leftover are gone
+
+
+def test_a_copy_llama_cpp_cannot_load_is_deleted_and_the_packaged_file_runs(tmp_path: Path,
+                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from rag import RAG
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    first = recoded_model(default_model_path(), "auto")
+    first.path.write_bytes(first.path.read_bytes()[:4096])  # a truncated copy
+    rag = RAG.open(tmp_path / "index", create=True)
+    try:
+        assert rag.generator is not None and rag.model_file is not None
+        assert rag.model_file.path == default_model_path() and "did not load" in rag.model_file.reason
+        assert not first.path.exists()  # made again, whole, on next use
+    finally:
+        rag.close()
+    assert recoded_model(default_model_path(), "auto").path == first.path and first.path.stat().st_size > 10**8
+
+
+def test_a_quantizer_that_fails_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import llama_cpp
+
+    monkeypatch.setattr(llama_cpp, "llama_model_quantize", lambda *args: 1)
+    choice = recoded_model(default_model_path(), "auto", cache_dir=tmp_path / "cache")
+    assert choice.path == default_model_path() and "could not re-encode" in choice.reason
+    assert list((tmp_path / "cache").iterdir()) == []
 
 
 def test_a_model_already_in_a_fast_type_runs_as_it_is(recoded: tuple[Path, Path]) -> None:
@@ -92,6 +136,25 @@ def test_a_header_that_cannot_be_read_is_left_to_llama_cpp(tmp_path: Path) -> No
     broken.write_bytes(b"GGUF\x03\x00\x00\x00" + b"\xff" * 40)
     choice = recoded_model(broken, "auto", cache_dir=tmp_path / "cache")
     assert choice.path == broken and "unreadable" in choice.reason
+
+
+def test_the_header_reader_skips_nested_arrays_and_agrees_with_gguf(tmp_path: Path) -> None:
+    import gguf
+
+    from rag.generation.recode import _type_and_size
+
+    path = tmp_path / "nested.gguf"
+    writer = gguf.GGUFWriter(path, arch="llama")
+    writer.add_array("general.tags", [["a", "bb"], ["ccc"]])  # an array of arrays comes before the keys wanted
+    writer.add_string("general.size_label", "135M")
+    writer.add_file_type(Q4_1)
+    writer.add_tensor("token_embd.weight", np.zeros((8, 4), dtype=np.float32))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    assert _type_and_size(path) == (Q4_1, 135_000_000)
+    assert _type_and_size(default_model_path()) == (read_model_info(default_model_path()).file_type, 135_000_000)
 
 
 def test_recode_model_setting_is_validated(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -130,3 +130,21 @@ def test_nprobe_is_the_smallest_reaching_the_target_recall_to_within_an_eighth()
     assert recall_at(ivf, queries, exact, nprobe) >= TARGET_RECALL
     # an eighth fewer lists falls short (doubling alone may stop at up to 2x the lists needed)
     assert recall_at(ivf, queries, exact, nprobe - max(1, nprobe // 8)) < TARGET_RECALL
+
+
+def test_an_inverted_file_of_the_earlier_shape_is_retrained_once(caplog: pytest.LogCaptureFixture) -> None:
+    import faiss
+
+    vectors, ids = _vectors(4000, 13), np.arange(1, 4001)
+    nlist = int(4000 ** 0.5)  # sqrt(n) lists: what indexes written before LISTS_PER_ROOT hold
+    ivf = faiss.IndexIVFFlat(faiss.IndexFlatIP(DIM), DIM, nlist, faiss.METRIC_INNER_PRODUCT)
+    ivf.train(vectors)
+    ivf.set_direct_map_type(faiss.DirectMap.Hashtable)
+    ivf.add_with_ids(vectors, ids)
+    old = VectorIndex(DIM, ivf, flat_limit=1000)
+    with caplog.at_level("INFO", logger="indexes.vectors"):
+        new = old.fitted()
+    assert new is not old and int(new._index.nlist) == int(LISTS_PER_ROOT * 4000 ** 0.5)
+    assert "retraining the inverted file of 4000 vectors" in caplog.text
+    assert sorted(new.ids().tolist()) == ids.tolist()
+    assert new.fitted() is new  # once: the new shape is kept until the count grows 4x

@@ -134,6 +134,10 @@ def cmd_ask(args: argparse.Namespace, settings: dict[str, Any]) -> int:
                     from rag.answering.explain import explain_json
 
                     data["explain"] = explain_json(plan, answer)
+                    if rag.model_file is not None:
+                        data["explain"]["model_file"] = {"path": str(rag.model_file.path),
+                                                         "source": str(rag.model_file.source),
+                                                         "reason": rag.model_file.reason}
                 emit_json(data)
                 return 0
             shown = answer.model_text or answer.text

@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 
 from indexes import RagError
 from rag.cli.common import retrieval_args
-from rag.config import DEFAULT_EMBED_BACKEND
+from rag.config import DEFAULT_EMBED_BACKEND, RECODE_CHOICES
 
 __all__ = ["build_parser", "main"]
 
@@ -41,9 +41,9 @@ def _model_args(p: argparse.ArgumentParser) -> None:
                    help="extractive (one sentence, for tiny models), generative (complete answers, ~1B parameters "
                         "and up) or auto: from the model file's size (default)")
     p.add_argument("--top-k", type=int, metavar="N", help="sources retrieved per question (default 5)")
-    p.add_argument("--recode-model", dest="recode_model", choices=("auto", "q8_0", "off"),
-                   help="run a Q4_1/Q5_1 model re-encoded as Q8_0, made once and cached (same weights, faster CPU "
-                        "kernels): auto (models under 1B parameters, the default), q8_0 (any size) or off")
+    p.add_argument("--recode-model", dest="recode_model", choices=RECODE_CHOICES,
+                   help="run a Q4_1/Q5_1 model re-encoded as Q8_0, made once and cached (re-rounded weights, faster CPU "
+                        "kernels): auto (models under 1B parameters, x86-64 CPU only; the default), q8_0 (any size) or off")
 
 
 class _Parser(argparse.ArgumentParser):

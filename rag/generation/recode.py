@@ -7,13 +7,15 @@ re-encoded as Q8_0 evaluates a prompt 2.0x as fast and samples 0.9x as fast, its
 the bytes (``benchmarks/weight_types.py``); a short answer's time is mostly its prompt, so the first token
 comes 1.5x sooner (``benchmarks/first_token.py --against recode``). Q8_0 keeps
 each Q4_1 weight to within 1/17 of a Q4_1 step when its block of 32 straddles zero, as weight blocks
-do (16 levels become 255 over the block's largest magnitude): the same model, whose next-token logits
-match the packaged file's (``tests/test_recode.py``), not a further-quantised copy. Q4_0 would be
-faster still, but rounds the weights again. Greedy replies still differ where two tokens nearly tie.
+do (16 levels become 255 over the block's largest magnitude): the same model re-rounded, whose next-token
+logits nearly match the packaged file's (``tests/test_recode.py``: same top choice and top 5, correlation
+> 0.99), not a coarser copy. Q4_0 would be faster still, but rounds the weights again. Greedy replies still
+differ wherever two tokens nearly tie: 14 of 19 in the first-token benchmark, with answer quality within a
+question or two either way on the evaluation sets (README, Time to first token).
 
 ``recode_model = "auto"`` (the default) re-encodes a model stored in a slow type (:data:`SLOW_TYPES`) when it
 is small (under :data:`AUTO_MAX_PARAMETERS`): there prompt evaluation, which is compute-bound, dominates
-the time to an answer, and the copy costs little (145 MB for the default's 92 MB file). A
+the time to an answer, and the copy costs little (145 MB for the default's 98 MB file). A
 7B model is left as it is: its Q8_0 copy would need 7 GB, and sampling, bound by memory bandwidth, reads
 every weight per token, so more bytes slow each token (already 10 % at 135M), over answers of hundreds of
 tokens. ``"q8_0"`` re-encodes any such
@@ -23,29 +25,36 @@ The copy is made with llama.cpp's own quantizer (``llama_model_quantize``, no ne
 for the default) into ``$XDG_CACHE_HOME/rag/models/`` (``~/.cache``), named by the source's path, size
 and mtime, written under a temporary name and renamed into place, so a concurrent first use or a crash
 never leaves half a model under the final name. When the copy cannot be made (read-only cache, full
-disk) the original file runs, with a warning.
+disk, an old llama-cpp-python) the original file runs, with a warning; a copy llama.cpp cannot load is
+deleted and the original runs (:func:`run_model`). A newer copy of the same file replaces older ones.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import glob
 import hashlib
 import json
 import logging
 import mmap
 import os
+import platform
 import struct
 import tempfile
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from indexes.errors import ConfigError
+from indexes.errors import ConfigError, ModelError
 from rag.config import RECODE_CHOICES
 
-__all__ = ["AUTO_MAX_PARAMETERS", "SLOW_TYPES", "Recoded", "recoded_model"]
+__all__ = ["AUTO_MAX_PARAMETERS", "SLOW_TYPES", "Recoded", "recoded_model", "run_model"]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 RECODE_VERSION = 1                      # bump when the recipe changes: older copies are then ignored
 AUTO_MAX_PARAMETERS = 1_000_000_000     # auto re-encodes only models smaller than this
@@ -73,17 +82,21 @@ def default_cache_dir() -> Path:
     return Path(base) / "rag" / "models"
 
 
-def recoded_model(source: Path, choice: str = "auto", *, cache_dir: Path | None = None) -> Recoded:
+def recoded_model(source: Path, choice: str = "auto", *, cache_dir: Path | None = None, gpu_layers: int = 0) -> Recoded:
     """The GGUF file to run for ``source`` under ``choice`` (``auto``, ``q8_0`` or ``off``), re-encoding
-    it into the cache on first use."""
+    it into the cache on first use. ``auto`` applies on x86-64 CPUs only (the kernels measured), with no
+    layer offloaded to a GPU (``gpu_layers``)."""
     if choice not in RECODE_CHOICES:
-        raise ConfigError(f"recode {choice!r} is not one of {', '.join(RECODE_CHOICES)}")
+        raise ConfigError(f"recode_model {choice!r} is not one of {', '.join(RECODE_CHOICES)}")
     if choice == "off":
-        return Recoded(source, source, "recode = off")
+        return Recoded(source, source, "recode_model = off")
+    if choice == "auto" and (platform.machine().lower() not in ("x86_64", "amd64") or gpu_layers):
+        return Recoded(source, source, "auto re-encodes for x86-64 CPU kernels only (not on this machine or with "
+                                       "GPU layers)")
     try:
         file_type, parameters = _type_and_size(source)
-    except (OSError, ValueError, KeyError, OverflowError, struct.error) as exc:  # llama.cpp says more when it loads the file
-        return Recoded(source, source, f"header unreadable ({exc})")
+    except (OSError, ValueError, KeyError, OverflowError, struct.error) as exc:  # llama.cpp says more when it loads
+        return Recoded(source, source, f"header unreadable ({type(exc).__name__}: {exc})")
     if file_type not in SLOW_TYPES:
         return Recoded(source, source, "its weight type has fast CPU kernels")
     if choice == "auto" and (parameters is None or parameters >= AUTO_MAX_PARAMETERS):
@@ -92,12 +105,28 @@ def recoded_model(source: Path, choice: str = "auto", *, cache_dir: Path | None 
     if not target.is_file():
         try:
             _quantize(source, target)
-        except OSError as exc:
+        except (OSError, ImportError, AttributeError) as exc:  # a full or read-only disk, an old llama-cpp-python
             log.warning("running %s as it is: cannot re-encode it to Q8_0 in %s (%s)", source.name, target.parent, exc)
             return Recoded(source, source, f"re-encoding failed ({exc})")
         log.info("re-encoded %s (%s) to Q8_0 for llama.cpp's faster CPU kernels: %s", source.name,
                  SLOW_TYPES[file_type], target)
-    return Recoded(target, source, f"{SLOW_TYPES[file_type]} re-encoded to Q8_0: faster CPU kernels, same weights")
+        _drop_older_copies(target)
+    return Recoded(target, source, f"{SLOW_TYPES[file_type]} re-encoded to Q8_0: faster CPU kernels, re-rounded weights")
+
+
+def run_model(source: Path, choice: str, *, load: Callable[[Path], T], gpu_layers: int = 0,
+              cache_dir: Path | None = None) -> tuple[T, Recoded]:
+    """``load`` the file :func:`recoded_model` chooses for ``source``; a re-encoded copy that does not load
+    (``ModelError``: truncated, damaged) is deleted, to be made again on next use, and ``source`` loads."""
+    run = recoded_model(source, choice, cache_dir=cache_dir, gpu_layers=gpu_layers)
+    try:
+        return load(run.path), run
+    except ModelError:
+        if not run.recoded:
+            raise
+    log.warning("llama.cpp cannot load the re-encoded copy %s: deleting it, running %s", run.path, source)
+    run.path.unlink(missing_ok=True)
+    return load(source), Recoded(source, source, "the re-encoded copy did not load (deleted)")
 
 
 _SCALARS = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}
@@ -126,19 +155,28 @@ def _type_and_size(path: Path) -> tuple[int | None, int | None]:
             at += length
             return bytes(data[at - length:at]).decode("utf-8", errors="replace")
 
+        def skip_array() -> None:
+            nonlocal at
+            item, count = take("I"), take("Q")
+            if item in (_STRING, _ARRAY):  # items with their own lengths; arrays may nest
+                for _item in range(count):
+                    if item == _ARRAY:
+                        skip_array()
+                    else:
+                        length = take("Q")  # read before moving: `at += take(...)` would add to the old offset
+                        at += length
+            else:
+                at += count * struct.calcsize("<" + _SCALARS[item])
+            if at > len(data):
+                raise ValueError("the header runs past the end of the file")
+
         if take("4s") != b"GGUF" or take("I") not in (2, 3):
             raise ValueError("not a GGUF v2/v3 file")
         take("Q")
         for _ in range(take("Q")):
             key, kind = string(), take("I")
             if kind == _ARRAY:  # skipped (general.languages, the vocabulary, ...)
-                item, count = take("I"), take("Q")
-                if item == _STRING:
-                    for _item in range(count):
-                        length = take("Q")  # read before moving: `at += take(...)` would add to the old offset
-                        at += length
-                else:
-                    at += count * struct.calcsize("<" + _SCALARS[item])
+                skip_array()
                 continue
             found[key] = string() if kind == _STRING else take(_SCALARS[kind])
     file_type = found.get("general.file_type")
@@ -151,9 +189,24 @@ def _type_and_size(path: Path) -> tuple[int | None, int | None]:
 
 
 def _target(source: Path, cache_dir: Path) -> Path:
-    stat = source.resolve().stat()
-    key = json.dumps([str(source.resolve()), stat.st_size, stat.st_mtime_ns, RECODE_VERSION])
-    return cache_dir / f"{source.stem}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.q8_0.gguf"
+    """``<stem>-<where>-<which>.q8_0.gguf``: ``where`` names the source's path, ``which`` its size, mtime and
+    the recipe, so a newer copy of the same file replaces the older one (``_drop_older_copies``)."""
+    resolved = source.resolve()
+    stat = resolved.stat()
+    where = hashlib.sha256(str(resolved).encode()).hexdigest()[:8]
+    which = hashlib.sha256(json.dumps([stat.st_size, stat.st_mtime_ns, RECODE_VERSION]).encode()).hexdigest()[:8]
+    return cache_dir / f"{source.stem}-{where}-{which}.q8_0.gguf"
+
+
+def _drop_older_copies(target: Path) -> None:
+    """After a new copy: delete the copies of the same source made before (an upgraded package, an older
+    recipe), and temporary files an interrupted re-encoding left over an hour ago."""
+    stem, where, _which = target.name[:-len(".q8_0.gguf")].rsplit("-", 2)
+    old = [p for p in target.parent.glob(f"{glob.escape(stem)}-{where}-*.q8_0.gguf") if p != target]
+    stale = [p for p in target.parent.glob(".recode-*.gguf") if time.time() - p.stat().st_mtime > 3600]
+    for path in old + stale:
+        with contextlib.suppress(OSError):
+            path.unlink()
 
 
 def _quantize(source: Path, target: Path) -> None:
@@ -176,6 +229,11 @@ def _quantize(source: Path, target: Path) -> None:
         with open(tmp, "rb") as written:
             os.fsync(written.fileno())
         os.replace(tmp, target)
+        directory = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)  # the rename itself survives a crash
+        finally:
+            os.close(directory)
     finally:
         chatter.setLevel(level)
         tmp.unlink(missing_ok=True)

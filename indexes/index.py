@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -54,6 +55,7 @@ class Index:
         self._store = store
         self._vectors = vectors
         self._bm25: Bm25Index | LayeredBm25 | None = None
+        self._bm25_lock = threading.Lock()
 
     # -- opening -----------------------------------------------------------------------
     @classmethod
@@ -181,23 +183,29 @@ class Index:
         """This generation's BM25 index (its base's, with its delta's), loaded on first use.
 
         An index written before BM25 existed has none on disk: it is built in memory
-        (and written by the next commit)."""
-        if self._bm25 is None:
-            try:
-                base = Bm25Index.load(bm25_dir(self.directory, self.manifest.base_generation))
-                delta = self.manifest.delta_dir
-                self._bm25 = base if delta is None else LayeredBm25(
-                    base, Bm25Index.load(self.directory / delta / "bm25"),
-                    np.load(self.directory / delta / "tombstones.npy", allow_pickle=False))
-            except FileNotFoundError:
-                if read_manifest(self.directory).generation > self.generation + 2:
-                    raise IndexFormatError(f"{self.directory} moved on by several generations while open; "
-                                           "open it again") from None
-                log.warning("%s has no BM25 index for generation %d: building it in memory "
-                            "(the next `rag ingest` writes it)", self.directory, self.generation)
-                ids = sorted(self._store.visible_ids(self.generation))
-                self._bm25 = Bm25Index.build(ids, stored_texts(self._store, ids, self.generation))
-        return self._bm25
+        (and written by the next commit). Threads asking at once load it once."""
+        if self._bm25 is not None:
+            return self._bm25
+        with self._bm25_lock:
+            if self._bm25 is None:  # else another thread loaded it while this one waited
+                self._bm25 = self._load_bm25()
+            return self._bm25
+
+    def _load_bm25(self) -> Bm25Index | LayeredBm25:
+        try:
+            base = Bm25Index.load(bm25_dir(self.directory, self.manifest.base_generation))
+            delta = self.manifest.delta_dir
+            return base if delta is None else LayeredBm25(
+                base, Bm25Index.load(self.directory / delta / "bm25"),
+                np.load(self.directory / delta / "tombstones.npy", allow_pickle=False))
+        except FileNotFoundError:
+            if read_manifest(self.directory).generation > self.generation + 2:
+                raise IndexFormatError(f"{self.directory} moved on by several generations while open; "
+                                       "open it again") from None
+            log.warning("%s has no BM25 index for generation %d: building it in memory "
+                        "(the next `rag ingest` writes it)", self.directory, self.generation)
+            ids = sorted(self._store.visible_ids(self.generation))
+            return Bm25Index.build(ids, stored_texts(self._store, ids, self.generation))
 
     def sources(self) -> list[SourceRecord]:
         return self._store.sources()

@@ -110,6 +110,33 @@ def test_a_large_index_searches_both_sides_at_once_with_the_same_result(tmp_path
     assert threads[-1] == threading.current_thread().name  # a small index searches in turn
 
 
+def test_threads_asking_at_once_load_bm25_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+    import time
+
+    import indexes.index as index_module
+
+    words = ("harbour", "quay", "beacon", "lantern", "jetty")
+    index = _index(tmp_path, {f"/docs/{w}.md": [f"a note about the {w} by the lighthouse"] for w in words})
+    loads: list[int] = []
+    load = index_module.Bm25Index.load
+
+    def slow_load(directory: Path) -> Any:
+        loads.append(1)
+        time.sleep(0.2)  # long enough for the other thread to ask meanwhile
+        return load(directory)
+
+    monkeypatch.setattr(index_module.Bm25Index, "load", staticmethod(slow_load))
+    got: list[Any] = []
+    threads = [threading.Thread(target=lambda: got.append(index.bm25())) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(loads) == 1 and got[0] is got[1]
+    assert _texts(Retriever(index, EMB).search("beacon", 1, mode="bm25")) == ["a note about the beacon by the lighthouse"]
+
+
 def test_near_duplicates_are_dropped(tmp_path: Path) -> None:
     text = ("The keeper lights the lamp at dusk and trims the wick at midnight, then logs the weather, "
             "the passing ships and the state of the sea before dawn.")

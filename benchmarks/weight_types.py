@@ -13,7 +13,6 @@ model stored in a slow type as Q8_0; this is the measurement behind that rule.
 from __future__ import annotations
 
 import argparse
-import ctypes
 import json
 import logging
 import os
@@ -27,17 +26,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from rag.generation.models import default_model_path  # noqa: E402
+from rag.generation.recode import requantize  # noqa: E402
 
 TYPES = {"Q4_1": 3, "Q8_0": 7, "Q5_0": 8, "Q5_1": 9, "Q4_0": 2}
-
-
-def encode(source: Path, target: Path, ftype: int) -> None:
-    import llama_cpp
-
-    params = llama_cpp.llama_model_quantize_default_params()
-    params.ftype, params.allow_requantize, params.nthread = ftype, True, os.cpu_count() or 1
-    if llama_cpp.llama_model_quantize(str(source).encode(), str(target).encode(), ctypes.byref(params)) != 0:
-        raise SystemExit(f"llama.cpp could not write {target}")
 
 
 def measure(path: Path, prompt: bytes, tokens: int, generate: int, repeat: int, threads: int | None) -> dict[str, Any]:
@@ -85,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, ftype in TYPES.items():
         path = source if name == "Q4_1" else args.workdir / f"{source.stem}.{name.lower()}.gguf"
         if not path.exists():
-            encode(source, path, ftype)
+            requantize(source, path, ftype)
         results[name] = measure(path, prompt, args.tokens, args.generate, args.repeat, args.threads)
     base = results["Q4_1"]
     for row in results.values():

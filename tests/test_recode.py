@@ -13,7 +13,7 @@ import pytest
 from indexes.errors import ConfigError
 from rag.config import load_config
 from rag.generation.models import default_model_path
-from rag.generation.policy import read_model_info
+from rag.generation.policy import header_keys, read_model_info
 from rag.generation.recode import SLOW_TYPES, recoded_model
 
 from .gguf_tools import write_tiny_gguf
@@ -141,8 +141,6 @@ def test_a_header_that_cannot_be_read_is_left_to_llama_cpp(tmp_path: Path) -> No
 def test_the_header_reader_skips_nested_arrays_and_agrees_with_gguf(tmp_path: Path) -> None:
     import gguf
 
-    from rag.generation.recode import _type_and_size
-
     path = tmp_path / "nested.gguf"
     writer = gguf.GGUFWriter(path, arch="llama")
     writer.add_array("general.tags", [["a", "bb"], ["ccc"]])  # an array of arrays comes before the keys wanted
@@ -153,8 +151,14 @@ def test_the_header_reader_skips_nested_arrays_and_agrees_with_gguf(tmp_path: Pa
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
     writer.close()
-    assert _type_and_size(path) == (Q4_1, 135_000_000)
-    assert _type_and_size(default_model_path()) == (read_model_info(default_model_path()).file_type, 135_000_000)
+    info = read_model_info(path)
+    assert (info.file_type, info.parameters, info.parameters_from) == (Q4_1, 135_000_000, "general.size_label")
+    # the key walker reads what gguf's full reader reads, for every scalar and string key of the default model
+    reader = gguf.GGUFReader(str(default_model_path()), "r")
+    keys = header_keys(default_model_path())
+    full = {name: field.contents() for name, field in reader.fields.items()
+            if not name.startswith("GGUF.") and field.types and field.types[0] != gguf.GGUFValueType.ARRAY}
+    assert keys == full and keys["general.file_type"] == Q4_1 and "tokenizer.chat_template" in keys
 
 
 def test_recode_model_setting_is_validated(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -37,7 +37,6 @@ import glob
 import hashlib
 import json
 import logging
-import mmap
 import os
 import platform
 import struct
@@ -46,12 +45,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from indexes.errors import ConfigError, ModelError
 from rag.config import RECODE_CHOICES
+from rag.generation.policy import read_model_info
 
-__all__ = ["AUTO_MAX_PARAMETERS", "SLOW_TYPES", "Recoded", "recoded_model", "run_model"]
+__all__ = ["AUTO_MAX_PARAMETERS", "SLOW_TYPES", "Recoded", "recoded_model", "requantize", "run_model"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -94,9 +94,10 @@ def recoded_model(source: Path, choice: str = "auto", *, cache_dir: Path | None 
         return Recoded(source, source, "auto re-encodes for x86-64 CPU kernels only (not on this machine or with "
                                        "GPU layers)")
     try:
-        file_type, parameters = _type_and_size(source)
+        info = read_model_info(source)
     except (OSError, ValueError, KeyError, OverflowError, struct.error) as exc:  # llama.cpp says more when it loads
         return Recoded(source, source, f"header unreadable ({type(exc).__name__}: {exc})")
+    file_type, parameters = info.file_type, info.parameters
     if file_type not in SLOW_TYPES:
         return Recoded(source, source, "its weight type has fast CPU kernels")
     if choice == "auto" and (parameters is None or parameters >= AUTO_MAX_PARAMETERS):
@@ -104,7 +105,7 @@ def recoded_model(source: Path, choice: str = "auto", *, cache_dir: Path | None 
     target = _target(source, cache_dir or default_cache_dir())
     if not target.is_file():
         try:
-            _quantize(source, target)
+            requantize(source, target)
         except (OSError, ImportError, AttributeError) as exc:  # a full or read-only disk, an old llama-cpp-python
             log.warning("running %s as it is: cannot re-encode it to Q8_0 in %s (%s)", source.name, target.parent, exc)
             return Recoded(source, source, f"re-encoding failed ({exc})")
@@ -129,65 +130,6 @@ def run_model(source: Path, choice: str, *, load: Callable[[Path], T], gpu_layer
     return load(source), Recoded(source, source, "the re-encoded copy did not load (deleted)")
 
 
-_SCALARS = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}
-_STRING, _ARRAY = 8, 9
-
-
-def _type_and_size(path: Path) -> tuple[int | None, int | None]:
-    """(``general.file_type``, parameter count) from the GGUF header's keys, walked over a memory map
-    (arrays skipped by their lengths). ``gguf.GGUFReader`` builds an object per vocabulary entry: 1.7 s
-    for the default model, against milliseconds here. Falls back to it only for a size the keys lack."""
-    from rag.generation.policy import _size_label, read_model_info
-
-    found: dict[str, object] = {}
-    with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        at = 0
-
-        def take(fmt: str) -> Any:
-            nonlocal at
-            (value,) = struct.unpack_from("<" + fmt, data, at)
-            at += struct.calcsize("<" + fmt)
-            return value
-
-        def string() -> str:
-            nonlocal at
-            length = take("Q")
-            at += length
-            return bytes(data[at - length:at]).decode("utf-8", errors="replace")
-
-        def skip_array() -> None:
-            nonlocal at
-            item, count = take("I"), take("Q")
-            if item in (_STRING, _ARRAY):  # items with their own lengths; arrays may nest
-                for _item in range(count):
-                    if item == _ARRAY:
-                        skip_array()
-                    else:
-                        length = take("Q")  # read before moving: `at += take(...)` would add to the old offset
-                        at += length
-            else:
-                at += count * struct.calcsize("<" + _SCALARS[item])
-            if at > len(data):
-                raise ValueError("the header runs past the end of the file")
-
-        if take("4s") != b"GGUF" or take("I") not in (2, 3):
-            raise ValueError("not a GGUF v2/v3 file")
-        take("Q")
-        for _ in range(take("Q")):
-            key, kind = string(), take("I")
-            if kind == _ARRAY:  # skipped (general.languages, the vocabulary, ...)
-                skip_array()
-                continue
-            found[key] = string() if kind == _STRING else take(_SCALARS[kind])
-    file_type = found.get("general.file_type")
-    count = found.get("general.parameter_count")
-    label = found.get("general.size_label")
-    parameters = count if isinstance(count, int) and count > 0 else _size_label(label) if isinstance(label, str) else None
-    if parameters is None and file_type in SLOW_TYPES:
-        parameters = read_model_info(path).parameters
-    return (int(file_type) if isinstance(file_type, int) else None), parameters
-
-
 def _target(source: Path, cache_dir: Path) -> Path:
     """``<stem>-<where>-<which>.q8_0.gguf``: ``where`` names the source's path, ``which`` its size, mtime and
     the recipe, so a newer copy of the same file replaces the older one (``_drop_older_copies``)."""
@@ -209,7 +151,9 @@ def _drop_older_copies(target: Path) -> None:
             path.unlink()
 
 
-def _quantize(source: Path, target: Path) -> None:
+def requantize(source: Path, target: Path, ftype: int = _Q8_0) -> None:
+    """Write ``source``'s weights re-encoded as ``ftype`` (a llama_ftype) to ``target`` with llama.cpp's own
+    quantizer: through a temporary file in ``target``'s directory, fsynced and renamed into place."""
     import llama_cpp
 
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -221,7 +165,7 @@ def _quantize(source: Path, target: Path) -> None:
     chatter.setLevel(logging.ERROR)  # not a line per tensor
     try:
         params = llama_cpp.llama_model_quantize_default_params()
-        params.ftype = _Q8_0
+        params.ftype = ftype
         params.allow_requantize = True
         params.nthread = max(1, os.cpu_count() or 1)
         if llama_cpp.llama_model_quantize(str(source).encode(), str(tmp).encode(), ctypes.byref(params)) != 0:

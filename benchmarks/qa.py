@@ -27,7 +27,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rag.answering.abstention import CALIBRATION_TARGET, STRONG_TARGET, calibrate_threshold
+from rag.answering.abstention import CALIBRATION_TARGET, GENERATIVE_TARGET, STRONG_TARGET, calibrate_threshold
 from rag.evaluation.qa import collect_evidence, evaluate_qa
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "qa" / "xquad"
@@ -77,7 +77,10 @@ def calibrate(target: float, save: str | None, check_langs: list[str], check_n: 
             positives, negatives = _scores(rows[lang], weight), _scores(rows[lang], weight, "negative")
             threshold, _, _ = calibrate_threshold(positives, negatives, target)
             strong, _, _ = calibrate_threshold(positives, negatives, STRONG_TARGET)
-            run[script] = {"from": lang, "threshold": threshold, "strong": strong, **_rates(rows[lang], weight, threshold)}
+            generative, _, generative_false = calibrate_threshold(positives, negatives, GENERATIVE_TARGET)
+            run[script] = {"from": lang, "threshold": threshold, "strong": strong, "generative": generative,
+                           "generative_false_abstention": round(generative_false, 4),
+                           **_rates(rows[lang], weight, threshold)}
         for lang, lang_rows in checks.items():
             script = "cjk" if lang in ("zh", "ja", "ko") else "latin"
             run[lang] = {"script": script, **_rates(lang_rows, weight, run[script]["threshold"])}
@@ -109,13 +112,15 @@ def main() -> int:
             print(json.dumps(result, indent=2))
             return 0
         print(f"calibration on the {result['questions']} questions outside the benchmark sample: threshold = "
-              f"abstain on {result['target']:.0%} of negatives, strong = above {result['strong_target']:.0%} of them")
+              f"abstain on {result['target']:.0%} of negatives, strong = above {result['strong_target']:.0%} of them, "
+              f"generative = abstain on {GENERATIVE_TARGET:.0%} of them")
         for run in result["runs"]:
             line = f"  lexical weight {run['lexical_weight']:<5}"
             for key, row in run.items():
                 if key in ("latin", "cjk"):
                     line += (f" | {key} ({row['from']}): threshold {row['threshold']:.4f} strong {row['strong']:.4f} "
-                             f"neg {row['abstention']:.3f} false {row['false_abstention']:.3f}")
+                             f"neg {row['abstention']:.3f} false {row['false_abstention']:.3f} "
+                             f"generative {row['generative']:.4f} (false {row['generative_false_abstention']:.3f})")
                 elif key != "lexical_weight":
                     line += f" | {key}: neg {row['abstention']:.3f} false {row['false_abstention']:.3f}"
             print(line)

@@ -245,7 +245,7 @@ class RAG:
         hits = with_named_terms(question, hits, evidence_text,
                                 lambda q: retriever.search(q, max(k, 10), mode="bm25", where=where))
         retrieve_ms = (time.perf_counter() - started) * 1000
-        calibration = calibration_for(self.embedder.name, self.config.abstain_threshold, question)
+        calibration = calibration_for(self.embedder.name, self.config.abstain_threshold, question, self.style.style)
         return make_plan(question, query or question, hits, embedder=self.embedder, generator=generator,
                          answer_tokens=self.answer_tokens, calibration=calibration,
                          retrieve_ms=retrieve_ms, history=history, style=self.style.style,

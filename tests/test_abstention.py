@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,6 +24,8 @@ from rag.answering.abstention import (
     threshold_for,
 )
 from rag.answering.excerpts import Sentence
+
+from .conftest import REPO
 
 
 def _hit(text: str, rank: int = 0) -> Hit:
@@ -110,6 +113,10 @@ def test_anchors_are_the_names_a_question_stands_on() -> None:
     assert anchors("How many attention heads does the base model use?", strict=True) == []
     # German capitalises every noun: only acronyms, mixed case and codes count there
     assert anchors("Welches Lehrbuch empfiehlt das Skript für TPC-H?", strict=True) == ["TPC-H"]
+    # an amount the question gives sets the case asked about; a year or a code names something
+    assert anchors("How long will the migration take for a 300 GB cache?", strict=True) == ["GB"]
+    assert anchors("What does it cost to ship 250 kg, or £1,500 of goods, under the 2019 rules?", strict=True) == [
+        "2019"]
 
 
 def test_a_named_term_no_chunk_holds_abstains_before_the_model(tmp_path: Path) -> None:
@@ -213,3 +220,40 @@ def test_a_name_of_several_words_must_stand_together() -> None:
     # runs of acronyms are not a name of words: each is an anchor of its own
     assert anchors("What F1 does BERT CoNLL-2003 NER get?", strict=True) == ["F1", "BERT", "CoNLL-2003", "NER", "2003"]
     assert anchors("How many Google Search API calls does ReAct make?", strict=True)[-1] == "Google Search"
+
+
+BLIND_DOCS = REPO / "tests" / "data" / "replies_blind" / "docs"
+
+
+@pytest.fixture(scope="module")
+def grant_index(tmp_path_factory: pytest.TempPathFactory, real_embedder) -> Path:  # type: ignore[no-untyped-def]
+    from rag import RAG
+
+    directory = tmp_path_factory.mktemp("grant") / "idx"
+    with RAG.open(directory, create=True, embedder=real_embedder, workers=0) as rag:
+        assert rag.ingest([BLIND_DOCS]).exit_code == 0
+    return directory
+
+
+def test_weak_evidence_goes_to_a_capable_model_which_must_answer_from_the_sources(
+        grant_index: Path, real_embedder) -> None:  # type: ignore[no-untyped-def]
+    from rag import RAG
+    from rag.generation import EchoGenerator
+
+    question = "Who is on the project team?"  # a short, plain question: little overlap with the letter's words
+    right = "Dr Imogen Tate is the principal investigator and Dr Rafael Mendes is the co-investigator [1]."
+    invented = "The team has twelve members, led by Professor John Smith of Oxford [1]."
+
+    def ask(style: str, reply: str) -> tuple[Any, EchoGenerator, Any]:
+        generator = EchoGenerator(reply)
+        with RAG.open(grant_index, embedder=real_embedder, generator=generator, answer_style=style) as rag:
+            return rag.ask(question), generator, rag.prepare(question)
+
+    extractive, generator, small = ask("extractive", right)
+    assert extractive.abstained and not generator.calls  # below the threshold for a small model: not asked
+    kept, generator, capable = ask("generative", right)
+    assert capable.threshold < capable.evidence.score < small.threshold  # weak evidence
+    assert generator.calls and not kept.abstained and kept.grounding == "model"
+    assert [c.label for c in kept.claims] == ["supported"]
+    made_up, generator, _ = ask("generative", invented)
+    assert generator.calls and made_up.abstained  # weak evidence and nothing supported: no quote, an abstention

@@ -264,3 +264,79 @@ def test_a_relative_clause_after_an_amount_is_about_what_the_amount_measures() -
     assert _labels("The monthly rent is €4,500, which is due on the first working day of every month [1].",
                    rent) == ["supported"]
     assert _labels("The monthly rent is €4,500, which is due within 30 days of the invoice [1].", rent) != ["supported"]
+
+
+@pytest.mark.parametrize(("claim", "evidence", "conflict"), [
+    # polarity is read per clause, wherever the negation stands in it
+    ("None of the parking is allocated to the commercial units.", "The commercial units have no allocated parking.",
+     False),
+    ("Block C's roof is not included, as it was already replaced in 2019.",
+     "Block C's roof, replaced in 2019, is not part of this project.", False),
+    ("Nobody stopped taking the tablets because of headache.", "No one stopped because of headache.", False),
+    ("Neither the patient nor the study doctor knows the group.", "Neither you nor the study doctor will know the group.",
+     False),
+    ("Delays caused by strikes don't count towards the measurement.",
+     "Delays caused by strikes are excluded from the measurement.", False),
+    ("The wound check is free of charge.", "Wound check with the nurse on Friday (no charge).", False),
+    # a negation denies the words after it, of the words before it: not the whole sentence
+    ("Before any visit that includes a blood test, you shouldn't eat for eight hours.",
+     "You will be asked to fast (no food) for 8 hours before each visit that includes a blood test.", False),
+    ("To revive them the next morning, warm them for 5 minutes.",
+     "They are not the same the next morning unless you warm them for 5 minutes.", False),
+    ("There is also £42k for maintaining the public green.",
+     "A further £42,000 for the public green is payable only if the green is not adopted by the council.", False),
+    # and flipped ones are still caught
+    ("The manual is translated automatically.", "The manual is not translated automatically.", True),
+    ("Pets are not allowed in the flat.", "Pets are allowed in the flat.", True),
+    ("Travel insurance is included, and personal spending money is covered by the £245 as well.",
+     "Travel insurance is included in the cost; personal spending money is not included.", True),
+    ("The MOT expires on 3 August, and the garage has booked an MOT for the customer.",
+     "The MOT expires on 3 August; an MOT was not included in this visit and has not been booked.", True),
+])
+def test_negation_is_compared_clause_by_clause(claim: str, evidence: str, conflict: bool) -> None:
+    from rag.answering.facts import negation_conflict
+
+    assert negation_conflict(claim, evidence) is conflict
+
+
+def test_the_same_number_written_another_way_is_the_same_number() -> None:
+    assert _labels("The labour rate is £86 per hour [1].", "Labour is charged at £86.00 per hour.") == ["supported"]
+    assert _labels("The final report is due on 30/06/2028 [1].", "The final report is due by 30 June 2028.") == [
+        "supported"]
+    assert _labels("The final report is due on 30/05/2028 [1].", "The final report is due by 30 June 2028.") != [
+        "supported"]
+    assert _labels("For the first three days she eats only the diet [1].", "Days 1–3 at home: the diet only.") == [
+        "supported"]
+
+
+def test_a_value_computed_without_saying_so_must_fit_the_units_of_what_it_computes() -> None:
+    memory = "Peak memory during a full cache rebuild fell from 6.4 GB to 4.1 GB."
+    assert _labels("Peak memory during a rebuild dropped from 6.4 GB to 4.1 GB, a saving of 2.3 GB [1].",
+                   memory) == ["supported"]
+    assert _labels("Peak memory during a rebuild dropped from 6.4 GB to 4.1 GB, a saving of 2.5 GB [1].",
+                   memory) != ["supported"]
+    capsules = "Gabapentin 100 mg capsules: 2 capsules every 12 hours for 5 days."
+    assert _labels("Gabapentin 100 mg: two capsules (200 mg) every 12 hours [1].", capsules) == ["supported"]
+    # 12 is 2 tablets x 6 hours, or 8 tablets + 4 hours: no number of tablets
+    assert _labels("Adults may take one or two tablets every 4 to 6 hours, with no more than 12 tablets in 24 hours "
+                   "[1].", SHEET) == ["contradicted"]
+    budget = "Staff costs are £302,400. The total award is £486,000."
+    assert _labels("Staff costs are £302,400 of the £486,000 total, about 62% of the award [1].",
+                   budget.replace(". ", ", and ")) == ["supported"]
+    assert _labels("Staff costs are £302,400 of the £486,000 total, about 68% of the award [1].",
+                   budget.replace(". ", ", and ")) != ["supported"]
+
+
+def test_answer_particles_are_not_claims() -> None:
+    assert split_claims("Not yet, I'm afraid. She shouldn't be bathed until the stitches are out [1]. "
+                        "It doesn't look like it. You only get a warning.") == [
+        "She shouldn't be bathed until the stitches are out [1].", "You only get a warning."]
+
+
+def test_a_claim_may_join_the_sentence_before_its_best_one_but_not_take_a_name_from_it() -> None:
+    source = ("On 9 March Juniper had an exploratory laparotomy. "
+              "A piece of rubber toy about 4 cm long was removed through a single incision in the intestine.")
+    assert _labels("During the laparotomy on 9 March, a piece of rubber toy roughly 4 cm long was taken out of the "
+                   "intestine through a single incision [1].", source) == ["supported"]
+    assert _labels("During the laparotomy on 19 March, a piece of rubber toy roughly 4 cm long was taken out of the "
+                   "intestine through a single incision [1].", source) != ["supported"]

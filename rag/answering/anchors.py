@@ -27,6 +27,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
+from rag.answering.quantities import UNITS
 from rag.text import STOP_WORDS, fold, language_of, numbers, sentence_spans, words
 
 __all__ = ["ANCHOR_SEARCH_ADDS", "anchors", "missing_anchors", "with_named_terms"]
@@ -61,8 +62,15 @@ def anchors(question: str, *, strict: bool) -> list[str]:
         if strict and language in ("en", "fr"):
             found += [p for p in _name_phrases(question[start:end]) if p not in found]
     if strict:
-        found += sorted(n for n in numbers(question) if len(n.replace(".", "")) >= 3 and n not in found)
+        given = numbers(" ".join(m.group(0) for m in _QUANTITY.finditer(question)))
+        found += sorted(n for n in numbers(question) if len(n.replace(".", "")) >= 3 and n not in found and n not in given)
     return found
+
+
+# A number the question gives as an amount ("a 300 GB cache", "£1,200 a month", "for 250 people") sets the
+# case asked about; it names nothing the documents must hold, as "2019" or "1040NR" does.
+_UNIT_NAMES = "|".join([p for p, _ in UNITS] + [re.escape(u.strip()) for _, u in UNITS])
+_QUANTITY = re.compile(rf"[€$£]\s*\d[\d,.]*|\d[\d,.]*\s*(?:{_UNIT_NAMES})(?![^\W\d_])", re.I)
 
 
 # Title-case words only: acronyms and mixed-case names are anchors of their own ("BERT CoNLL-2003 NER" is three).

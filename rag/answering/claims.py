@@ -151,6 +151,11 @@ def _unhedge(clause: str) -> str:
         clause = stripped
 
 
+_PARTICLES = frozenset("yes no nope not yet really quite exactly always necessarily i i'm am afraid unfortunately sadly "
+                       "it doesn't does look looks like seems seem so that's right correct indeed absolutely of course "
+                       "generally mostly partly sure certainly alas well okay ok".split())
+
+
 def _is_aside(clause: str) -> bool:
     """A preamble, a lead-in ending with a colon, a hedge about the sources, or nothing at all."""
     plain = strip_markers(clause).strip()
@@ -158,6 +163,8 @@ def _is_aside(clause: str) -> bool:
         return True
     if _PREAMBLE.match(plain) or _CLOSING.match(plain) or plain.endswith("?"):
         return True  # a preamble, a closing offer, or the question restated
+    if set(words(plain)) <= _PARTICLES:
+        return True  # "Not yet, I'm afraid.", "It doesn't look like it.": the answer's polarity, stated by what follows
     return bool(_META.search(plain)) and not re.search(r"\d", plain)
 
 
@@ -282,11 +289,15 @@ def _check(claim: str, hits: Sequence[Hit], sources: Sequence[int], meaning: _Me
         # A claim may join two sentences of a source ("the deposit is three months' rent" and "rent is
         # 4,500 euros": "a deposit of 13,500 euros"): the best sentence read with one that holds a number it
         # lacks. Only numbers: a name from another sentence is how false recombinations are made.
+        # The sentence before the best one is read with it too ("On 9 March Juniper had a laparotomy." then
+        # "A 4 cm piece of toy was removed.": "During the laparotomy on 9 March, a 4 cm piece was removed").
         slots = stream(claim)[1]
-        held = {s.value for s in stream(best)[1]} | {s.value for s in stream(context)[1]}
-        missing = {s.value for s in slots if s.kind != "NAME" and s.value not in held}
-        names_held = all(s.value in held for s in slots if s.kind == "NAME")
-        for n2, other in ranked[1:4] if missing and names_held else ():
+        in_best = {s.value for s in stream(best)[1]}
+        missing = {s.value for s in slots if s.kind != "NAME" and s.value not in in_best}
+        names_held = all(s.value in in_best | {c.value for c in stream(context)[1]} for s in slots if s.kind == "NAME")
+        sentences = evidence_sentences(hits[n1 - 1].chunk.text)
+        before = [(n1, sentences[i - 1]) for i in range(1, len(sentences)) if sentences[i] == best][:1]
+        for n2, other in [*before, *ranked[1:4]] if missing and names_held else ():
             if (n2 == n1 and missing & {s.value for s in stream(other)[1]}
                     and label(claim, n1, f"{best} {other}", best) == "supported"):
                 return Claim(text, "supported", (n1,), f"{best} {other}", cites)

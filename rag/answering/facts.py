@@ -53,6 +53,12 @@ _OPENING = re.compile(r"(?:^|[.!?:;·|—–•]|\*\*|__)[\s*_#>]*$")
 _TITLES = frozenset({"dr", "prof", "mr", "mrs", "ms", "sir", "dame"})
 _BOUNDED = re.compile(r"\d+(?:[.-]\d+)*|[^\W\d_]+(?:'[a-z]+)?|[,;:]", re.UNICODE)
 _JOINS = frozenset({"|", "and", "while", "but", "whereas", "or"})
+_FREE = re.compile(r"\b(?:free of (?:charge|cost)|(?:at|for|with) no (?:extra |additional )?(?:charge|cost)|"
+                   r"no (?:extra |additional )?(?:charge|cost)|without (?:charge|cost)|not charged(?: for)?|"
+                   r"free(?! of\b))\b")
+# Where a clause with its own polarity starts: not at every comma ("Block C's roof, replaced in 2019, is not
+# part of this project" is one clause), but after ";", ":" or a comma and a conjunction, and at "but".
+_CLAUSES = re.compile(r"[;:]|,\s*(?:and|while|whereas|or)\b|\b(?:but|whereas)\b")
 _SEGMENT = re.compile(r"[,;:]|\b(?:and|while|but|whereas)\b")
 
 
@@ -60,10 +66,13 @@ _SEGMENT = re.compile(r"[,;:]|\b(?:and|while|but|whereas)\b")
 def _normalise(text: str) -> str:
     """Lower case, numbers as digits, units in one spelling, dates day-first."""
     text = normalise_quantities(strip_markers(text).lower())
+    text = _RANGE.sub(r"\1 to \2", text)  # "days 1–3", "12-14 minutes": a range, not a date or a code
+    text = _NUMERIC_DATE.sub(_numeric_date, text)
     text = re.sub(rf"\b({'|'.join(_MONTHS)})\s+(\d{{1,2}}),?\s+(\d{{4}})", r"\2 \1 \3", text)
     text = re.sub(rf"\b(?:(\d{{1,2}})\s+)?({'|'.join(_MONTHS)}),?\s+(\d{{4}})\b", _iso_date, text)
     text = re.sub(r"\b(the|this|that|each|every|any|no) one\b", r"\1 item", text)
     text = re.sub(r"\bone of\b", "among", text)  # "one of the two periods": a member, not a count
+    text = _FREE.sub("free", text)  # "(no charge)" is "free of charge": no negation to compare
     return units_and_bounds(text)
 
 
@@ -72,16 +81,35 @@ def _derived(slot: _Slot, claim_slots: Sequence[_Slot], slots: Sequence[_Slot], 
     for "2 weeks", "4 g" for "4000 mg"), or, when the claim says it computes ("in total", "×", "i.e."),
     the sum, difference or product of two numbers it or the evidence states ("13,500 euros (3 × 4,500)")?"""
     value = as_number(slot.value)
-    if value is None:
-        return False
+    if value is None or slot.kind in ("YEAR", "DATE"):
+        return False  # a year or a date is stated, never computed
     for other in [*slots, *claim_slots]:
         number = as_number(other.value)
         if number is not None and converted(value, _unit(slot.kind), number, _unit(other.kind)):
             return True
-    if not arithmetic:
-        return False
-    return computed(value, [n for s in [*claim_slots, *slots] if s is not slot and s.kind not in ("YEAR", "DATE", "NAME")
-                            for n in [as_number(s.value)] if n is not None])
+    operands = [(number, _unit(s.kind) or s.kind) for s in [*claim_slots, *slots]
+                if s is not slot and s.kind not in ("YEAR", "DATE", "NAME") for number in [as_number(s.value)]
+                if number is not None]
+    own = [(number, _unit(s.kind) or s.kind) for s in claim_slots
+           if s is not slot and s.kind not in ("YEAR", "DATE", "NAME") for number in [as_number(s.value)]
+           if number is not None]
+    kind = _unit(slot.kind) or slot.kind
+    return computed(value, kind, operands, percent=kind == "percent", stated=arithmetic, own=own)
+
+
+_RANGE = re.compile(r"(?<![\w.–—-])(\d{1,4}(?:\.\d+)?)\s*[–—-]\s*(\d{1,4}(?:\.\d+)?)(?![\w.–—-])")
+_NUMERIC_DATE = re.compile(r"\b(\d{1,2})[/.](\d{1,2})[/.]((?:19|20)\d\d)\b")
+
+
+def _numeric_date(match: re.Match[str]) -> str:
+    """"30/04/2026" -> "30 april 2026" (day first, as outside the US, unless the second number cannot be a
+    month: "04/30/2026")."""
+    day, month = int(match.group(1)), int(match.group(2))
+    if month > 12 >= day:
+        day, month = month, day
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return match.group(0)
+    return f"{day} {_MONTHS[month - 1]} {match.group(3)}"
 
 
 def _iso_date(match: re.Match[str]) -> str:
@@ -165,6 +193,8 @@ def stream(text: str) -> tuple[list[str], list[_Slot]]:
             then = tokens[i + 2] if i + 2 < len(tokens) else ""
             if after not in UNIT_WORDS and then in UNIT_WORDS and _is_content(after):
                 after = then  # "10 working days": the unit after one adjective
+            elif after in ("to", "or", "-") and then[:1].isdigit() and i + 3 < len(tokens):
+                after = tokens[i + 3]  # "4 to 6 hours": both ends count hours
             unit = _stem(after) if (_is_content(after) or after in UNIT_WORDS) and after not in {"if", "until", "when"} else ""
             if "-" in token:
                 unit = "DATE"
@@ -273,13 +303,16 @@ def slot_conflict(claim: str, evidence: str, context: str, document: str = "",
     absent = False
     for k, slot in enumerate(claim_slots):
         same = [s for s in slots if s.value == slot.value]
+        if not same and slot.kind != "NAME" and any(s.kind == "NAME" and s.value.rsplit(" ", 1)[-1] == slot.value
+                                                    for s in slots):
+            continue  # the number of a label the evidence gives ("Week 6", "Condition 3")
         kin = [s for s in slots if s.kind == slot.kind
                and (s.kind != "NAME" or " " in s.value or s.value in claimed)]  # "Treasurer": a role, not a rival
         dimension = _dimension(slot.kind)
         if same and dimension and all(_dimension(s.kind) == dimension and s.kind != slot.kind for s in same):
             return True  # the same number in another unit of the same quantity
-        if not same and slot.kind != "NAME" and _derived(slot, claim_slots, slots, arithmetic):
-            continue
+        if not same and slot.kind != "NAME" and (slot.value in given or _derived(slot, claim_slots, slots, arithmetic)):
+            continue  # the question's own number ("4 pallets to Hamburg"), or one computed from the evidence
         if not same:
             if kin and slot.kind not in ("NAME", ""):
                 return True  # a different number counting the same thing
@@ -303,15 +336,33 @@ def slot_conflict(claim: str, evidence: str, context: str, document: str = "",
     return None if absent else False
 
 
-def _negated(tokens: Sequence[str]) -> dict[str, bool]:
-    """Each content word (stemmed) and whether a negation precedes it within three words."""
-    out: dict[str, bool] = {}
-    for i, t in enumerate(tokens):
-        if (t in STOP_WORDS and t not in NEGATIONS) or t in NEGATIONS:
-            continue
-        negated = any(w in NEGATIONS for w in tokens[max(0, i - 3):i])
-        out[_stem(t)] = out.get(_stem(t), False) or negated
-    return out
+# "Neither ... nor" is one negation; "nobody" and "nowhere" are as negative as "no one", "excluding" as "not
+# including"; "unless" is "if not" ("not the same unless you warm them" says warming them makes them so).
+_NEGATORS = (NEGATIONS | {"nobody", "nowhere", "unless", "excluding", "excluded"}) - {"nor"}
+_SCOPE = 2  # content words after a negation that it denies ("not translated automatically")
+
+
+def _negative(tokens: Sequence[str]) -> bool:
+    """Does a clause deny what it states: an odd number of negations ("not", "no", "never", "without"),
+    one repeated across "and"/"or" counted once ("was not included and has not been booked")?"""
+    count, seen = 0, False
+    for i, token in enumerate(tokens):
+        if token in _NEGATORS:
+            count += not (seen and any(t in ("and", "or") for t in tokens[max(0, i - 3):i]))
+            seen = True
+    return count % 2 == 1
+
+
+def _denied(tokens: Sequence[str]) -> tuple[frozenset[str], frozenset[str]]:
+    """What a clause's negations deny (the first content words after each) and of what (the last ones before
+    it: "personal spending money is not included")."""
+    after: set[str] = set()
+    before: set[str] = set()
+    for i, token in enumerate(tokens):
+        if token in _NEGATORS:
+            after.update([_stem(t) for t in tokens[i + 1:] if _is_content(t)][:_SCOPE])
+            before.update([_stem(t) for t in tokens[:i] if _is_content(t)][-3:])
+    return frozenset(after), frozenset(before)
 
 
 def _segments(text: str) -> list[str]:
@@ -319,17 +370,33 @@ def _segments(text: str) -> list[str]:
 
 
 def negation_conflict(claim: str, evidence: str) -> bool:
-    claimed = _negated(words(_normalise(claim)))
-    for clause in (words(s) for s in _segments(_normalise(evidence))):
-        held = _negated(clause)
-        shared = set(claimed) & set(held)
-        if len(shared) >= max(2, len(claimed) // 3) and any(claimed[w] != held[w] for w in shared
-                                                            if claimed[w] or held[w]):
-            return True
+    """Does a clause of the claim say the opposite of the evidence's clause that shares most of its words,
+    one denying what the other states ("is translated automatically" against "is not translated
+    automatically")? Polarity is read per clause, not per word, since a negation may stand anywhere
+    in it: "None of the parking is allocated" and "have no allocated parking" agree."""
+    clauses = [words(s) for s in _CLAUSES.split(_normalise(evidence)) if s.strip()]
+    for part in _CLAUSES.split(_normalise(claim)):
+        mine = words(part)
+        wanted = _content(mine)
+        if len(wanted) < 2 or not clauses:
+            continue
+        shared = [len(wanted & _content(c)) for c in clauses]
+        most = max(shared)
+        if most < max(2, (len(wanted) + 1) // 2):
+            continue
+        for clause in (c for c, n in zip(clauses, shared, strict=True) if n == most):
+            if _negative(clause) == _negative(mine):
+                break
+            negative, positive = (mine, clause) if _negative(mine) else (clause, mine)
+            denied, subject = _denied(negative)
+            stated = [_stem(t) for t in positive if _is_content(t)]
+            if denied & set(stated) or (len(subject) >= 2 and subject <= set(stated)
+                                        and max(stated.index(w) for w in subject) < len(stated) - 1):
+                return True  # what one side denies, the other states, or says something else of the same thing
     return False
 
 
-_UNIVERSAL = re.compile(r"\b(?:all|every|everything|everyone|entire|whole|always|any time|without exception)\b")
+_UNIVERSAL = re.compile(r"\b(?:all(?<!at all)|every|everything|everyone|entire|whole|always|any time|without exception)\b")
 _UNIVERSAL_EVIDENCE = re.compile(r"\b(?:all|every|each|any|everything|everyone|entire|whole|always|"
                                  r"no matter|regardless|whatever|whichever)\b")
 

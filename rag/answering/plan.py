@@ -217,6 +217,10 @@ def answer_stream(plan: Plan, generator: Generator, *, max_tokens: int, temperat
     packed_sentences = [s for s in plan.sentences if s.source < len(packed.hits)]
     kept = supported if generative else any(c.supported for c in checks) and states(text)
     quote, why = None, ""  # the source sentence that answers instead of the reply, and why
+    weak = plan.calibration is not None and plan.calibration.weak is not None and plan.evidence.score < plan.calibration.weak
+    if generative and weak and not supported:
+        yield abstention(model_text, run)  # weak evidence, and the reply found none: the documents don't answer
+        return
     if refused or not kept:
         quote, why = _best_quote(packed_sentences), "refusal_overruled" if refused else "unsupported"
         if quote is None:

@@ -79,7 +79,11 @@ CONVERSIONS = (("minute", "hour", 60), ("hour", "day", 24), ("day", "week", 7), 
                 ("g", "kg", 1000), ("mg", "g", 1000), ("ml", "litre", 1000), ("µl", "ml", 1000))
 ARITHMETIC = re.compile(r"\b(?:total|in all|altogether|combined|sum|comes? to|amounts? to|adds? up|equals?|i\.e|"
                          r"works? out|that is|which is|makes?|per|each|times|multiplied|plus|minus|split|divided|halves|equal|"
-                         r"rises? by|falls? by|increases? by|decreases? by|difference)\b|[×*÷/]", re.I)
+                         r"rises? by|falls? by|increases? by|decreases? by|difference|"
+                         r"sav(?:es?|ed|ing)|remain(?:s|ing|der)?|the rest|left|lost|loses?|gain(?:s|ed)?|majority|"
+                         r"(?:more|less|fewer|cheaper|longer|shorter|higher|lower) than|(?:an )?extra|"
+                         r"reduc(?:es?|ed|tion)|discount(?:ed)?|off|instead of|rather than|"
+                         r"gives?|works? out|so|overall|of which|out of|share|proportion|percent)\b|[×*÷/=%]", re.I)
 
 
 def _close(a: float, b: float) -> bool:
@@ -110,6 +114,7 @@ def _clock(match: re.Match[str]) -> str:
 def normalise_quantities(text: str) -> str:
     """Lower-case ``text`` with its numbers as digits and its units in one spelling (dates are the caller's)."""
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
+    text = re.sub(r"(?<![\d.])(\d+)\.0+(?![.\w])", r"\1", text)  # "£86.00" is "£86", "22.0 mm" is "22 mm"
     text = _TIME.sub(_clock, text)
     text = re.sub(r"\b(\d{1,2})(?:st|nd|rd|th)\b", r"\1", text)
     text = _ORDINAL_DAY.sub(lambda m: f"{_ORDINALS.index(m.group(1)) + 1} {m.group(2)}", text)
@@ -143,12 +148,43 @@ def converted(value: float, unit: str, other: float, other_unit: str) -> bool:
     return False
 
 
-def computed(value: float, numbers: Iterable[float]) -> bool:
-    """Is ``value`` the sum, difference, product or quotient of two of ``numbers``?"""
-    pool = list(numbers)
-    return any(_close(a * b, value) or _close(a + b, value) or _close(abs(a - b), value)
-               or (b and _close(a / b, value)) or (a and _close(b / a, value))
-               for i, a in enumerate(pool) for b in pool[i + 1:])
+def computed(value: float, kind: str, operands: Iterable[tuple[float, str]], percent: bool = False,
+             stated: bool = True, own: Iterable[tuple[float, str]] | None = None) -> bool:
+    """Is ``value`` (counting ``kind``: a unit, a noun, or "" when unknown) the sum, difference, product or
+    quotient of two ``operands`` (value, kind), as their kinds allow? A sum or difference adds the same
+    kind ("48 spaces", "12" -> "36 spaces"); a product multiplies the result's kind by a count that is no
+    unit ("10 pallets" at "176 euro" -> "1760 euro", never "2 tablets" by "6 hours"); a ``percent`` is
+    one's share of the other, rounded as written ("£302,400 of £486,000, about 62%"). Unless the claim
+    says it computes (``stated``: "in total", "so", "×"), only the claim's ``own`` numbers count, and a sum
+    or difference must add numbers of its very kind ("from 6.4 GB to 4.1 GB, a 2.3 GB cut"): a list of
+    numbers in the evidence holds too many pairs that add up by chance ("72 hours" less "24 hours")."""
+    pool = list(dict.fromkeys(operands))  # "3 months" in the claim and the evidence is one number, not two
+    if not stated:  # without a word that says it computes, only from numbers the claim states itself
+        pool = list(dict.fromkeys(own or ()))
+        if kind == "":
+            return False  # a number of no known kind ("children under 12"): too many products hit it by chance
+
+    def fits(k: str) -> bool:  # the same kind, or unknown, or two nouns ("2 flux towers", "6 towers")
+        return k in (kind, "") or kind == "" or (k not in UNIT_WORDS and kind not in UNIT_WORDS)
+
+    def count(k: str) -> bool:
+        return k == "" or k not in UNIT_WORDS
+
+    for i, (a, ka) in enumerate(pool):
+        for b, kb in pool[i + 1:]:
+            same = fits(ka) and fits(kb) if stated else kind != "" and ka == kb == kind
+            if same and (_close(a + b, value) or _close(abs(a - b), value)):
+                return True
+            if ((fits(ka) and count(kb)) or (fits(kb) and count(ka))) and _close(a * b, value):
+                return True
+            for x, kx, y, ky in ((a, ka, b, kb), (b, kb, a, ka)):
+                if y and fits(kx) and count(ky) and _close(x / y, value):
+                    return True
+    if not percent:
+        return False
+    places = len(f"{value:g}".partition(".")[2])
+    return any(0 < a < b and (ka == kb or "" in (ka, kb)) and abs(100 * a / b - value) <= 0.5 * 10 ** -places + 1e-9
+               for a, ka in pool for b, kb in pool)
 
 
 def as_number(text: str) -> float | None:

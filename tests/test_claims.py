@@ -340,3 +340,31 @@ def test_a_claim_may_join_the_sentence_before_its_best_one_but_not_take_a_name_f
                    "intestine through a single incision [1].", source) == ["supported"]
     assert _labels("During the laparotomy on 19 March, a piece of rubber toy roughly 4 cm long was taken out of the "
                    "intestine through a single incision [1].", source) != ["supported"]
+
+
+def test_the_question_s_amount_is_given_but_its_year_is_still_checked() -> None:
+    from indexes import Chunk, Hit
+    from rag.answering.claims import check_claims
+
+    def labels(reply: str, source: str, question: str) -> list[str]:
+        hits = [Hit(Chunk("c0", "/docs/s.md", None, source, 0, len(source)), 1.0)]
+        return [c.label for c in check_claims(reply, hits, question=question)]
+
+    rule = "Part loads of fewer than 6 pallets are charged at the rate for 6 pallets, at €142 per pallet."
+    assert labels("4 pallets are charged as 6, so 6 × €142 = €852 [1].", rule, "What do 4 pallets cost?") == [
+        "supported"]
+    assert labels("The board plans to open an office in Lisbon in 2025 [1].", "The Lisbon office opened in 2019.",
+                  "Where does the company plan to open an office in 2025?") == ["contradicted"]
+
+
+def test_abbreviated_months_initials_and_amounts_with_commas_read_as_written() -> None:
+    deposit = "A non-refundable deposit of £50 is due with this form by Friday 20 September 2024."
+    assert _labels("A £50 deposit, non-refundable, is due with the form by 20 Sept 2024 [1].", deposit) == ["supported"]
+    assert _labels("A £50 deposit, non-refundable, is due with the form by 27 Sept 2024 [1].", deposit) != ["supported"]
+    assert _labels("The grant can't be used for activities outside the UK [1].",
+                   "The grant may not be used for activities outside the United Kingdom.") == ["supported"]
+    travel = "Conference travel abroad is the exception and is allowed up to £4,000 in total."
+    assert _labels("The one exception is conference travel abroad, which is allowed up to £4,000 in total [1].",
+                   travel) == ["supported"]
+    assert _labels("The one exception is conference travel abroad, which is allowed up to £6,000 in total [1].",
+                   travel) != ["supported"]

@@ -68,7 +68,7 @@ _CONJUNCTION = re.compile(r",\s*(?:and|while|whereas|but|or)\b\s*|;\s*")
 # ", which is the headquarters" / ", who founded it,": a second claim about the word(s) before it.
 _RELATIVE_CLAUSE = re.compile(
     r",\s*(?:which|who)\s+(?!(?:comes?|amounts?|works?|adds?) (?:to|out|up)|equals?|means?|makes?|totals?|gives?)"
-    r"((?:[^,;]|,(?=\d))+?)(?=,|;|\s*$|\s*[.!?]\s*$)", re.I)
+    r"((?:[^,;]|,(?=\d))+?)(?=,(?!\d)|;|\s*$|\s*[.!?]\s*$)", re.I)
 _LAST_NAME = re.compile(r"(?:[A-Z][\w&-]*(?:\s+(?:[A-Z][\w&-]*|\d+\b))*|[\w-]+)\W*$")
 
 

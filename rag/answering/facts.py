@@ -40,7 +40,7 @@ __all__ = ["coverage", "negation_conflict", "quantifier_gap", "slot_conflict", "
 
 _TEMPERATURE = re.compile(r"°\s*([CcFf])\b|\b(?:[Dd]egrees?\s+)?([Cc]elsius|[Ff]ahrenheit)\b")
 _MONTHS = "january february march april may june july august september october november december".split()
-_NOT_NAMES = frozenset([*_MONTHS, "i", "eur", "usd", "wh", "kwh", "kg", "km", "mg", "yes", "no", "monday", "tuesday",
+_NOT_NAMES = frozenset([*_MONTHS, *"jan feb mar apr jun jul aug sep sept oct nov dec".split(), "i", "eur", "usd", "wh", "kwh", "kg", "km", "mg", "yes", "no", "monday", "tuesday",
                         "wednesday", "thursday", "friday", "saturday", "sunday"])
 _TOKEN = re.compile(r"\d+(?:[.-]\d+)*|[^\W\d_]+(?:'[a-z]+)?", re.UNICODE)
 _UNIT_AHEAD = "|".join(pattern for pattern, _ in UNITS)
@@ -68,6 +68,7 @@ def _normalise(text: str) -> str:
     text = normalise_quantities(strip_markers(text).lower())
     text = _RANGE.sub(r"\1 to \2", text)  # "days 1–3", "12-14 minutes": a range, not a date or a code
     text = _NUMERIC_DATE.sub(_numeric_date, text)
+    text = _MONTH_ABBREVIATION.sub(lambda m: _MONTHS[_ABBREVIATIONS.index((m.group(1) or m.group(2))[:3])], text)
     text = re.sub(rf"\b({'|'.join(_MONTHS)})\s+(\d{{1,2}}),?\s+(\d{{4}})", r"\2 \1 \3", text)
     text = re.sub(rf"\b(?:(\d{{1,2}})\s+)?({'|'.join(_MONTHS)}),?\s+(\d{{4}})\b", _iso_date, text)
     text = re.sub(r"\b(the|this|that|each|every|any|no) one\b", r"\1 item", text)
@@ -98,6 +99,9 @@ def _derived(slot: _Slot, claim_slots: Sequence[_Slot], slots: Sequence[_Slot], 
 
 
 _RANGE = re.compile(r"(?<![\w.–—-])(\d{1,4}(?:\.\d+)?)\s*[–—-]\s*(\d{1,4}(?:\.\d+)?)(?![\w.–—-])")
+_ABBREVIATIONS = [m[:3] for m in _MONTHS]
+_MONTH_ABBREVIATION = re.compile(r"(?<=\d )(jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.?(?= \d{4}\b)|"
+                                 r"\b(jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.?(?= \d{1,2}(?:,? \d{4})?\b)")
 _NUMERIC_DATE = re.compile(r"\b(\d{1,2})[/.](\d{1,2})[/.]((?:19|20)\d\d)\b")
 
 
@@ -279,8 +283,12 @@ def _range_partner(tokens: Sequence[str], rival: _Slot, same: Sequence[_Slot]) -
 
 
 def _same_name(a: str, b: str) -> bool:
-    """One name is the other, or a part of it in order ("core facility" of "core facility director")."""
-    return a == b or f" {a} " in f" {b} " or f" {b} " in f" {a} "
+    """One name is the other, a part of it in order ("core facility" of "core facility director"), or its
+    initials ("uk" for "united kingdom")."""
+    def initials(name: str) -> str:
+        return "".join(w[0] for w in name.split() if w not in STOP_WORDS)
+    return (a == b or f" {a} " in f" {b} " or f" {b} " in f" {a} "
+            or (" " not in a and len(a) > 1 and a == initials(b)) or (" " not in b and len(b) > 1 and b == initials(a)))
 
 
 def slot_conflict(claim: str, evidence: str, context: str, document: str = "",
@@ -311,8 +319,9 @@ def slot_conflict(claim: str, evidence: str, context: str, document: str = "",
         dimension = _dimension(slot.kind)
         if same and dimension and all(_dimension(s.kind) == dimension and s.kind != slot.kind for s in same):
             return True  # the same number in another unit of the same quantity
-        if not same and slot.kind != "NAME" and (slot.value in given or _derived(slot, claim_slots, slots, arithmetic)):
-            continue  # the question's own number ("4 pallets to Hamburg"), or one computed from the evidence
+        asked = slot.value in given and slot.kind not in ("YEAR", "DATE")  # a year asked about is still a fact
+        if not same and slot.kind != "NAME" and (asked or _derived(slot, claim_slots, slots, arithmetic)):
+            continue  # the question's own amount ("4 pallets to Hamburg"), or one computed from the evidence
         if not same:
             if kin and slot.kind not in ("NAME", ""):
                 return True  # a different number counting the same thing

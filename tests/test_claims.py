@@ -290,6 +290,8 @@ def test_a_relative_clause_after_an_amount_is_about_what_the_amount_measures() -
     ("Pets are not allowed in the flat.", "Pets are allowed in the flat.", True),
     ("Travel insurance is included, and personal spending money is covered by the £245 as well.",
      "Travel insurance is included in the cost; personal spending money is not included.", True),
+    ("Yes, the scones use one large egg, just like the buns.",
+     "All three recipes use large eggs where eggs are needed; the scones contain no egg.", True),
     ("The MOT expires on 3 August, and the garage has booked an MOT for the customer.",
      "The MOT expires on 3 August; an MOT was not included in this visit and has not been booked.", True),
 ])

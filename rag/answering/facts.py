@@ -379,10 +379,15 @@ def _segments(text: str) -> list[str]:
 
 
 def negation_conflict(claim: str, evidence: str) -> bool:
-    """Does a clause of the claim say the opposite of the evidence's clause that shares most of its words,
-    one denying what the other states ("is translated automatically" against "is not translated
-    automatically")? Polarity is read per clause, not per word, since a negation may stand anywhere
-    in it: "None of the parking is allocated" and "have no allocated parking" agree."""
+    """Does a clause of the claim say the opposite of a clause of the evidence, one denying what the other
+    states ("is translated automatically" against "is not translated automatically")? Polarity is read
+    per clause, not per word, since a negation may stand anywhere in it: "None of the parking is
+    allocated" and "have no allocated parking" agree. The clauses must be about the same thing: either
+    the negation denies words the other clause states, of something it names too ("the scones use one
+    egg" against "all three recipes use eggs; the scones contain no egg"), or, for the clause sharing most
+    words, the other says something else of what the negation is about ("spending money is covered"
+    against "spending money is not included"). "Fast (no food) before each visit" says nothing against
+    "before each visit", nor "a seep, not yet dripping" against "spotted a seep"."""
     clauses = [words(s) for s in _CLAUSES.split(_normalise(evidence)) if s.strip()]
     for part in _CLAUSES.split(_normalise(claim)):
         mine = words(part)
@@ -391,17 +396,17 @@ def negation_conflict(claim: str, evidence: str) -> bool:
             continue
         shared = [len(wanted & _content(c)) for c in clauses]
         most = max(shared)
-        if most < max(2, (len(wanted) + 1) // 2):
-            continue
-        for clause in (c for c, n in zip(clauses, shared, strict=True) if n == most):
-            if _negative(clause) == _negative(mine):
-                break
+        for clause, n in zip(clauses, shared, strict=True):
+            if n < 2 or _negative(clause) == _negative(mine):
+                continue
             negative, positive = (mine, clause) if _negative(mine) else (clause, mine)
             denied, subject = _denied(negative)
             stated = [_stem(t) for t in positive if _is_content(t)]
-            if denied & set(stated) or (len(subject) >= 2 and subject <= set(stated)
-                                        and max(stated.index(w) for w in subject) < len(stated) - 1):
-                return True  # what one side denies, the other states, or says something else of the same thing
+            if denied & set(stated) and (subject & set(stated) or not subject):
+                return True  # what one side denies, the other states of the same thing
+            if (n == most >= max(2, (len(wanted) + 1) // 2) and len(subject) >= 2 and subject <= set(stated)
+                    and max(stated.index(w) for w in subject) < len(stated) - 1):
+                return True  # the other says something else of what the negation is about
     return False
 
 

@@ -40,7 +40,8 @@ __all__ = ["coverage", "negation_conflict", "quantifier_gap", "slot_conflict", "
 
 _TEMPERATURE = re.compile(r"°\s*([CcFf])\b|\b(?:[Dd]egrees?\s+)?([Cc]elsius|[Ff]ahrenheit)\b")
 _MONTHS = "january february march april may june july august september october november december".split()
-_NOT_NAMES = frozenset([*_MONTHS, *"jan feb mar apr jun jul aug sep sept oct nov dec".split(), "i", "eur", "usd", "wh", "kwh", "kg", "km", "mg", "yes", "no", "monday", "tuesday",
+_NOT_NAMES = frozenset([*_MONTHS, *"jan feb mar apr jun jul aug sep sept oct nov dec".split(),
+                        "i", "eur", "usd", "wh", "kwh", "kg", "km", "mg", "yes", "no", "monday", "tuesday",
                         "wednesday", "thursday", "friday", "saturday", "sunday"])
 _TOKEN = re.compile(r"\d+(?:[.-]\d+)*|[^\W\d_]+(?:'[a-z]+)?", re.UNICODE)
 _UNIT_AHEAD = "|".join(pattern for pattern, _ in UNITS)

@@ -344,7 +344,7 @@ def test_a_claim_may_join_the_sentence_before_its_best_one_but_not_take_a_name_f
                    "intestine through a single incision [1].", source) != ["supported"]
 
 
-def test_the_question_s_amount_is_given_but_its_year_is_still_checked() -> None:
+def test_the_question_s_amount_or_year_never_overrides_the_evidence() -> None:
     from indexes import Chunk, Hit
     from rag.answering.claims import check_claims
 
@@ -352,9 +352,7 @@ def test_the_question_s_amount_is_given_but_its_year_is_still_checked() -> None:
         hits = [Hit(Chunk("c0", "/docs/s.md", None, source, 0, len(source)), 1.0)]
         return [c.label for c in check_claims(reply, hits, question=question)]
 
-    rule = "Part loads of fewer than 6 pallets are charged at the rate for 6 pallets, at €142 per pallet."
-    assert labels("4 pallets are charged as 6, so 6 × €142 = €852 [1].", rule, "What do 4 pallets cost?") == [
-        "supported"]
+    assert labels("Yes, the deposit is £500 [1].", "The deposit is £300.", "Is the deposit £500?") == ["contradicted"]
     assert labels("The board plans to open an office in Lisbon in 2025 [1].", "The Lisbon office opened in 2019.",
                   "Where does the company plan to open an office in 2025?") == ["contradicted"]
 
@@ -370,3 +368,38 @@ def test_abbreviated_months_initials_and_amounts_with_commas_read_as_written() -
                    travel) == ["supported"]
     assert _labels("The one exception is conference travel abroad, which is allowed up to £6,000 in total [1].",
                    travel) != ["supported"]
+
+
+def test_answer_words_and_references_that_open_a_claim_are_set_aside() -> None:
+    assert split_claims("Unfortunately not — the cake isn't suitable for freezing [1]. Based on condition 3, building "
+                        "work may take place from 8am to 6pm on weekdays [1].") == [
+        "the cake isn't suitable for freezing [1].", "building work may take place from 8am to 6pm on weekdays [1]."]
+    assert _labels("Unfortunately not — the cake isn't suitable for freezing [1].",
+                   "The cake is not suitable for freezing, because the apple pieces go soggy.") == ["supported"]
+    service = "The next service is an interim service, due at 70,000 miles or on 12 June 2025."
+    assert _labels("The next one is an interim service, due at 70k miles or on June 12, 2025 [1].", service) == [
+        "supported"]
+    assert _labels("The next one is an interim service, due at 60k miles or on June 12, 2025 [1].", service) != [
+        "supported"]
+
+
+@pytest.mark.parametrize(("reply", "source"), [
+    # a sum or difference that happens to hit a number of the evidence, with no word saying it computes
+    ("Adults may take no more than 12 tablets in 24 hours [1].",
+     "Adults may take no more than 8 tablets in 24 hours, and children no more than 4 tablets."),
+    ("The remaining balance of £700 is due on arrival [1].", "A deposit of £300 is due now and £400 on arrival."),
+    ("Breakfast costs £105 extra [1].", "The room costs £120 a night; breakfast is £15."),
+    ("The booking fee is 7% [1].", "The booking fee is 5%; paying by card adds 2%."),
+    # a negation whose words are stated on the other side
+    ("Late checkout is available for an extra charge [1].", "Late checkout is available at no extra charge."),
+    ("Pets are allowed in the flat unless they are noisy [1].", "Pets are not allowed in the flat."),
+    # a label's number is no other number
+    ("Under Condition 3, the landlord must give 3 months' notice [1].",
+     "Condition 3: the landlord must keep the common parts in repair. Notice is given in writing."),
+    # the sentence before the best one lends a date, never a count of something else
+    ("The sea view suite sleeps 4 guests [1].", "The garden cottage sleeps 4 guests. The sea view suite has a balcony."),
+    # a hyphen between numbers is a range only before a unit
+    ("The office is open 9-5 [1].", "The office is open 5-9."),
+])
+def test_rules_that_read_more_do_not_let_a_wrong_claim_through(reply: str, source: str) -> None:
+    assert _labels(reply, source) != ["supported"]

@@ -11,13 +11,13 @@ Three signals decide it.
    check. Cosine alone separates poorly (a question about a missing article still
    finds a sentence on a related topic); the missing names and terms are what
    give it away, hence the lexical part.
-2. **A named term the evidence lacks.** A term the question names (an acronym, a code, a proper
-   name: ``rag.answering.anchors``) that no retrieved chunk contains: the documents are about the
-   topic but not about that thing, which cosine and overlap cannot see.
    With a capable model (the generative style) the threshold is lower (``GENERATIVE_TARGET`` of the
    negatives): such a model says itself when the sources do not answer, and between the two
    thresholds (weak evidence) its reply is kept only when the claim checks find a claim of it
    supported; otherwise the answer abstains rather than quote a source sentence.
+2. **A named term the evidence lacks.** A term the question names (an acronym, a code, a proper
+   name: ``rag.answering.anchors``) that no retrieved chunk contains: the documents are about the
+   topic but not about that thing, which cosine and overlap cannot see.
 3. **The model's own reply.** A reply that says the documents/sources/context do
    not contain the answer is an abstention too, unless the evidence is *strong*
    (above what ``STRONG_TARGET`` of the negatives reach): then the refusal says more

@@ -47,6 +47,9 @@ def anchors(question: str, *, strict: bool) -> list[str]:
     found: list[str] = []
     question = fold(question)
     language = language_of(question)
+    amounts = [m.group("money") or m.group("amount") for m in _QUANTITY.finditer(question)]
+    units = {m.group("unit").lower() for m in _QUANTITY.finditer(question) if m.group("unit")}  # "GB" of "300 GB"
+    amounts = [a for a in amounts if not _YEAR.fullmatch(a)]
     for start, end in sentence_spans(question):
         for position, word in enumerate(words(question[start:end])):
             word = _POSSESSIVE.sub("", word)  # "Sekine's" names Sekine
@@ -57,20 +60,24 @@ def anchors(question: str, *, strict: bool) -> list[str]:
             alnum = any(c.isdigit() for c in word)
             proper = (strict and language in ("en", "fr") and position > 0 and word[:1].isupper() and len(word) > 2
                       and word.lower() not in STOP_WORDS and word.lower() not in _QUESTION_OPENERS)
-            if (mixed or alnum or proper) and word not in found:
+            if (mixed or alnum or proper) and word not in found and word.lower() not in units:
                 found.append(word)
         if strict and language in ("en", "fr"):
             found += [p for p in _name_phrases(question[start:end]) if p not in found]
     if strict:
-        given = numbers(" ".join(m.group(0) for m in _QUANTITY.finditer(question)))
+        given = numbers(" ".join(amounts))
         found += sorted(n for n in numbers(question) if len(n.replace(".", "")) >= 3 and n not in found and n not in given)
     return found
 
 
-# A number the question gives as an amount ("a 300 GB cache", "£1,200 a month", "for 250 people") sets the
-# case asked about; it names nothing the documents must hold, as "2019" or "1040NR" does.
-_UNIT_NAMES = "|".join([p for p, _ in UNITS] + [re.escape(u.strip()) for _, u in UNITS])
-_QUANTITY = re.compile(rf"[€$£]\s*\d[\d,.]*|\d[\d,.]*\s*(?:{_UNIT_NAMES})(?![^\W\d_])", re.I)
+# A number the question gives as an amount with its unit or currency ("a 300 GB cache", "£1,200 a month") sets
+# the case asked about; it names nothing the documents must hold, as "2019", "the 2019 staff survey" or "1040NR"
+# does (a year is never an amount, nor a count of people).
+_UNIT_NAMES = "|".join([p for p, u in UNITS if u.strip() != "people"]
+                       + [re.escape(u.strip()) for _, u in UNITS if u.strip() != "people"])
+_QUANTITY = re.compile(rf"[€$£]\s*(?P<money>\d[\d,.]*)|(?<![\d,.])(?P<amount>\d[\d,.]*)\s*(?P<unit>{_UNIT_NAMES})"
+                       r"(?![^\W\d_])", re.I)
+_YEAR = re.compile(r"(?:19|20)\d\d")
 
 
 # Title-case words only: acronyms and mixed-case names are anchors of their own ("BERT CoNLL-2003 NER" is three).

@@ -48,8 +48,11 @@ _PREAMBLE = re.compile(r"^\s*(?:i\b|i'm\b|here\b|here's\b|sure\b|certainly\b|of 
 _DOC_NOUN = (r"(?:source|document|text|passage|guide|leaflet|report|sheet|summary|manual|policy|contract|lease|article"
              r"|paper|page|table|notes?)")
 _LEAD_IN = re.compile(
-    r"^\s*(?:(?:yes|no|not|sure|certainly|okay|ok|indeed)\b[!.,:]+\s*)?"
-    r"(?:(?:based on|according to|as (?:stated|mentioned|described|shown) in|per)\s+[^,\d]{0,60}?,\s*"
+    r"^\s*(?:(?:(?:unfortunately|sadly|i'm afraid|generally|mostly)\s+)?(?:yes|no|not(?: yet| really| quite)?|sure|"
+    r"certainly|okay|ok|indeed)\b\s*[!.,:—–]+\s*)?"
+    r"(?:(?:based on|according to|as (?:stated|mentioned|described|shown) in|per|under)\s+"
+    r"(?:[^,\d]{0,60}?|(?:the\s+)?(?:condition|section|clause|paragraph|article|table|page|item|rule|point|step|part|"
+    r"schedule)\s+[\w.]{1,8}),\s*"
     rf"|(?:\[\d+\]|(?:the|this|that|your)\s+(?:[\w-]+\s+){{0,2}}?{_DOC_NOUN}s?(?:\s*\[\d+\])?)\s+"
     r"(?:says|states|notes|mentions|shows|indicates|explains|specifies|confirms|lists)(?:\s+that)?\s+"
     r"|(?:the|this|that|your)\s+(?:[\w-]+\s+){0,3}?(?:says|states|notes|mentions|shows|indicates|explains|specifies|"
@@ -187,6 +190,10 @@ def _label(claim: str, evidence: str, context: str, document: str = "", given: f
     return "unsupported"
 
 
+_DATE_KINDS = frozenset(["DATE", "YEAR", *(stream(f"1 {month}")[1][0].kind for month in (
+    "january february march april june july august september october november december".split()))])
+
+
 def _candidates(hits: Sequence[Hit], sources: Sequence[int]) -> list[tuple[int, str]]:
     return [(n, s) for n in sources for s in evidence_sentences(hits[n - 1].chunk.text)]
 
@@ -296,7 +303,8 @@ def _check(claim: str, hits: Sequence[Hit], sources: Sequence[int], meaning: _Me
         missing = {s.value for s in slots if s.kind != "NAME" and s.value not in in_best}
         names_held = all(s.value in in_best | {c.value for c in stream(context)[1]} for s in slots if s.kind == "NAME")
         sentences = evidence_sentences(hits[n1 - 1].chunk.text)
-        before = [(n1, sentences[i - 1]) for i in range(1, len(sentences)) if sentences[i] == best][:1]
+        dates = all(s.kind in _DATE_KINDS for s in slots if s.value in missing)  # only a date: who had what stays put
+        before = [(n1, sentences[i - 1]) for i in range(1, len(sentences)) if sentences[i] == best and dates][:1]
         for n2, other in [*before, *ranked[1:4]] if missing and names_held else ():
             if (n2 == n1 and missing & {s.value for s in stream(other)[1]}
                     and label(claim, n1, f"{best} {other}", best) == "supported"):

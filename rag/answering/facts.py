@@ -55,11 +55,10 @@ _TITLES = frozenset({"dr", "prof", "mr", "mrs", "ms", "sir", "dame"})
 _BOUNDED = re.compile(r"\d+(?:[.-]\d+)*|[^\W\d_]+(?:'[a-z]+)?|[,;:]", re.UNICODE)
 _JOINS = frozenset({"|", "and", "while", "but", "whereas", "or"})
 _FREE = re.compile(r"\b(?:free of (?:charge|cost)|(?:at|for|with) no (?:extra |additional )?(?:charge|cost)|"
-                   r"no (?:extra |additional )?(?:charge|cost)|without (?:charge|cost)|not charged(?: for)?|"
-                   r"free(?! of\b))\b")
+                   r"without (?:charge|cost)|not charged(?: for)?|free(?=\s*[.,;:)]|\s*$))")
 # Where a clause with its own polarity starts: not at every comma ("Block C's roof, replaced in 2019, is not
-# part of this project" is one clause), but after ";", ":" or a comma and a conjunction, and at "but".
-_CLAUSES = re.compile(r"[;:]|,\s*(?:and|while|whereas|or)\b|\b(?:but|whereas)\b")
+# part of this project" is one clause), but after ";", ":" or a comma and a conjunction, and at "but" or "unless".
+_CLAUSES = re.compile(r"[;:]|,\s*(?:and|while|whereas|or)\b|\b(?:but|whereas|unless)\b")
 _SEGMENT = re.compile(r"[,;:]|\b(?:and|while|but|whereas)\b")
 
 
@@ -67,14 +66,15 @@ _SEGMENT = re.compile(r"[,;:]|\b(?:and|while|but|whereas)\b")
 def _normalise(text: str) -> str:
     """Lower case, numbers as digits, units in one spelling, dates day-first."""
     text = normalise_quantities(strip_markers(text).lower())
-    text = _RANGE.sub(r"\1 to \2", text)  # "days 1–3", "12-14 minutes": a range, not a date or a code
+    text = _RANGE.sub(lambda m: f"{m.group(1)} to {m.group(2) or m.group(3)}", text)  # a range, not a date or code
     text = _NUMERIC_DATE.sub(_numeric_date, text)
     text = _MONTH_ABBREVIATION.sub(lambda m: _MONTHS[_ABBREVIATIONS.index((m.group(1) or m.group(2))[:3])], text)
     text = re.sub(rf"\b({'|'.join(_MONTHS)})\s+(\d{{1,2}}),?\s+(\d{{4}})", r"\2 \1 \3", text)
     text = re.sub(rf"\b(?:(\d{{1,2}})\s+)?({'|'.join(_MONTHS)}),?\s+(\d{{4}})\b", _iso_date, text)
-    text = re.sub(r"\b(the|this|that|each|every|any|no) one\b", r"\1 item", text)
+    text = re.sub(r"\b(the|this|that|each|every|any|no|next|first|last|other|same|new|previous|following|latest|final)"
+                  r" one\b", r"\1 item", text)  # "the next one is an interim service": no number
     text = re.sub(r"\bone of\b", "among", text)  # "one of the two periods": a member, not a count
-    text = _FREE.sub("free", text)  # "(no charge)" is "free of charge": no negation to compare
+    text = _FREE.sub("no charge", text)  # "free of charge", "(no charge)", "is free": one negation each
     return units_and_bounds(text)
 
 
@@ -99,7 +99,9 @@ def _derived(slot: _Slot, claim_slots: Sequence[_Slot], slots: Sequence[_Slot], 
     return computed(value, kind, operands, percent=kind == "percent", stated=arithmetic, own=own)
 
 
-_RANGE = re.compile(r"(?<![\w.–—-])(\d{1,4}(?:\.\d+)?)\s*[–—-]\s*(\d{1,4}(?:\.\d+)?)(?![\w.–—-])")
+# "1–3", and "12-14 minutes" (a hyphen only before a unit: "9001-2015", "555-1234" and "9-5" stay what they are).
+_RANGE = re.compile(r"(?<![\w.–—-])(\d{1,4}(?:\.\d+)?)\s*(?:[–—]\s*(\d{1,4}(?:\.\d+)?)(?![\w.–—-])|"
+                    r"-(\d{1,3}(?:\.\d+)?)(?=\s*[^\W\d_]))")
 _ABBREVIATIONS = [m[:3] for m in _MONTHS]
 _MONTH_ABBREVIATION = re.compile(r"(?<=\d )(jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.?(?= \d{4}\b)|"
                                  r"\b(jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.?(?= \d{1,2}(?:,? \d{4})?\b)")
@@ -267,6 +269,14 @@ def _named_by_part(claim_slots: Sequence[_Slot], tokens: Sequence[str], slots: S
     return found
 
 
+def _labelled(slot: _Slot, claim_tokens: Sequence[str], slots: Sequence[_Slot]) -> bool:
+    """Is the claimed number one the evidence gives as a label ("Week 6") after the same word as the claim
+    ("weeks 6, 12 and 24": the nearest word before each number, past the list's other numbers)?"""
+    word = next((t for t in reversed(claim_tokens[:slot.place]) if t not in ("|", "and", "or") and not t[:1].isdigit()), "")
+    return bool(word) and any(s.kind == "NAME" and s.value.rsplit(" ", 1)[-1] == slot.value
+                              and _stem(s.value.rsplit(" ", 1)[0].split()[-1]) == _stem(word) for s in slots)
+
+
 def _taken_by_rival(tokens: Sequence[str], rivals: Sequence[_Slot], mine: Sequence[str]) -> bool:
     """Do the claim's words around a name it gives belong, in the evidence, to another name?"""
     owners = _owners(tokens, [s.place for s in rivals], shared_head=len(rivals) > 1)
@@ -312,17 +322,15 @@ def slot_conflict(claim: str, evidence: str, context: str, document: str = "",
     absent = False
     for k, slot in enumerate(claim_slots):
         same = [s for s in slots if s.value == slot.value]
-        if not same and slot.kind != "NAME" and any(s.kind == "NAME" and s.value.rsplit(" ", 1)[-1] == slot.value
-                                                    for s in slots):
-            continue  # the number of a label the evidence gives ("Week 6", "Condition 3")
+        if not same and slot.kind != "NAME" and _labelled(slot, claim_tokens, slots):
+            continue  # the number of a label the evidence gives ("weeks 6, 12 and 24" for "Week 6", "Week 12")
         kin = [s for s in slots if s.kind == slot.kind
                and (s.kind != "NAME" or " " in s.value or s.value in claimed)]  # "Treasurer": a role, not a rival
         dimension = _dimension(slot.kind)
         if same and dimension and all(_dimension(s.kind) == dimension and s.kind != slot.kind for s in same):
             return True  # the same number in another unit of the same quantity
-        asked = slot.value in given and slot.kind not in ("YEAR", "DATE")  # a year asked about is still a fact
-        if not same and slot.kind != "NAME" and (asked or _derived(slot, claim_slots, slots, arithmetic)):
-            continue  # the question's own amount ("4 pallets to Hamburg"), or one computed from the evidence
+        if not same and slot.kind != "NAME" and _derived(slot, claim_slots, slots, arithmetic):
+            continue  # computed from the evidence
         if not same:
             if kin and slot.kind not in ("NAME", ""):
                 return True  # a different number counting the same thing
@@ -347,8 +355,8 @@ def slot_conflict(claim: str, evidence: str, context: str, document: str = "",
 
 
 # "Neither ... nor" is one negation; "nobody" and "nowhere" are as negative as "no one", "excluding" as "not
-# including"; "unless" is "if not" ("not the same unless you warm them" says warming them makes them so).
-_NEGATORS = (NEGATIONS | {"nobody", "nowhere", "unless", "excluding", "excluded"}) - {"nor"}
+# including".
+_NEGATORS = (NEGATIONS | {"nobody", "nowhere", "excluding", "excluded"}) - {"nor"}
 _SCOPE = 2  # content words after a negation that it denies ("not translated automatically")
 
 
@@ -389,7 +397,12 @@ def negation_conflict(claim: str, evidence: str) -> bool:
     words, the other says something else of what the negation is about ("spending money is covered"
     against "spending money is not included"). "Fast (no food) before each visit" says nothing against
     "before each visit", nor "a seep, not yet dripping" against "spotted a seep"."""
-    clauses = [words(s) for s in _CLAUSES.split(_normalise(evidence)) if s.strip()]
+    pieces = re.split(f"({_CLAUSES.pattern})", _normalise(evidence))
+    # A negation with an exception after it ("not the same the next morning unless you warm them") denies
+    # only outside the exception: it is compared when it is the closest clause, not otherwise.
+    conditional = [pieces[i + 1] == "unless" if i + 1 < len(pieces) else False for i in range(0, len(pieces), 2)]
+    kept = [(words(c), cond) for c, cond in zip(pieces[::2], conditional, strict=True) if c.strip()]
+    clauses = [c for c, _ in kept]
     for part in _CLAUSES.split(_normalise(claim)):
         mine = words(part)
         wanted = _content(mine)
@@ -397,13 +410,13 @@ def negation_conflict(claim: str, evidence: str) -> bool:
             continue
         shared = [len(wanted & _content(c)) for c in clauses]
         most = max(shared)
-        for clause, n in zip(clauses, shared, strict=True):
+        for (clause, cond), n in zip(kept, shared, strict=True):
             if n < 2 or _negative(clause) == _negative(mine):
                 continue
             negative, positive = (mine, clause) if _negative(mine) else (clause, mine)
             denied, subject = _denied(negative)
             stated = [_stem(t) for t in positive if _is_content(t)]
-            if denied & set(stated) and (subject & set(stated) or not subject):
+            if denied & set(stated) and (subject & set(stated) or not subject) and (not cond or (n == most and shared.count(most) == 1)):
                 return True  # what one side denies, the other states of the same thing
             if (n == most >= max(2, (len(wanted) + 1) // 2) and len(subject) >= 2 and subject <= set(stated)
                     and max(stated.index(w) for w in subject) < len(stated) - 1):

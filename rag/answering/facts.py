@@ -416,7 +416,8 @@ def negation_conflict(claim: str, evidence: str) -> bool:
             negative, positive = (mine, clause) if _negative(mine) else (clause, mine)
             denied, subject = _denied(negative)
             stated = [_stem(t) for t in positive if _is_content(t)]
-            if denied & set(stated) and (subject & set(stated) or not subject) and (not cond or (n == most and shared.count(most) == 1)):
+            closest = n == most and shared.count(most) == 1
+            if denied & set(stated) and (subject & set(stated) or not subject) and (not cond or closest):
                 return True  # what one side denies, the other states of the same thing
             if (n == most >= max(2, (len(wanted) + 1) // 2) and len(subject) >= 2 and subject <= set(stated)
                     and max(stated.index(w) for w in subject) < len(stated) - 1):

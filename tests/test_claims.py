@@ -403,3 +403,21 @@ def test_answer_words_and_references_that_open_a_claim_are_set_aside() -> None:
 ])
 def test_rules_that_read_more_do_not_let_a_wrong_claim_through(reply: str, source: str) -> None:
     assert _labels(reply, source) != ["supported"]
+
+
+def test_a_rate_times_its_unit_and_the_question_s_amount_against_a_limit() -> None:
+    from indexes import Chunk, Hit
+    from rag.answering.claims import check_claims
+
+    def labels(reply: str, source: str, question: str = "") -> list[str]:
+        hits = [Hit(Chunk("c0", "/docs/s.md", None, source, 0, len(source)), 1.0)]
+        return [c.label for c in check_claims(reply, hits, question=question)]
+
+    invoice = "Labour is charged at £86.00 per hour. Major service labour 3.5 h £301.00"
+    assert labels("Three and a half hours at £86 an hour gives the £301 charged [1].", invoice) == ["supported"]
+    assert labels("Three and a half hours at £86 an hour gives the £311 charged [1].", invoice) != ["supported"]
+    limit = "The Trail 500 is not suitable for riders over 120 kg."
+    question = "Can a 125 kg rider use the Trail 500?"
+    assert labels("The Trail 500 isn't suitable for riders over 120 kg, so at 125 kg you would be over that limit [1].",
+                  limit, question) == ["supported"]
+    assert labels("The Trail 500 is suitable for riders up to 125 kg [1].", limit, question) != ["supported"]

@@ -78,7 +78,8 @@ def _normalise(text: str) -> str:
     return units_and_bounds(text)
 
 
-def _derived(slot: _Slot, claim_slots: Sequence[_Slot], slots: Sequence[_Slot], arithmetic: bool) -> bool:
+def _derived(slot: _Slot, claim_slots: Sequence[_Slot], slots: Sequence[_Slot], arithmetic: bool,
+             rates: frozenset[str] = frozenset()) -> bool:
     """Is a claimed number another form of the evidence's: the same quantity in another unit ("14 days"
     for "2 weeks", "4 g" for "4000 mg"), or, when the claim says it computes ("in total", "×", "i.e."),
     the sum, difference or product of two numbers it or the evidence states ("13,500 euros (3 × 4,500)")?"""
@@ -96,9 +97,14 @@ def _derived(slot: _Slot, claim_slots: Sequence[_Slot], slots: Sequence[_Slot], 
            if s is not slot and s.kind not in ("YEAR", "DATE", "NAME") for number in [as_number(s.value)]
            if number is not None]
     kind = _unit(slot.kind) or slot.kind
-    return computed(value, kind, operands, percent=kind == "percent", stated=arithmetic, own=own)
+    return computed(value, kind, operands, percent=kind == "percent", stated=arithmetic, own=own, rates=rates)
 
 
+# A claim that sets an amount against another ("at 125 kg you would be over the 120 kg limit") does not say
+# the sources state it: the question's own amount is then no rival of the limit.
+_COMPARES = re.compile(r"\b(?:over|above|exceed(?:s|ed|ing)?|beyond|below|under|within|(?:more|less|fewer|greater|"
+                       r"higher|lower) than|outside|inside)\b", re.I)
+_RATE = re.compile(rf"\b(?:per|an?|each|every)\s+({'|'.join(sorted(UNIT_WORDS))})\b")
 # "1–3", and "12-14 minutes" (a hyphen only before a unit: "9001-2015", "555-1234" and "9-5" stay what they are).
 _RANGE = re.compile(r"(?<![\w.–—-])(\d{1,4}(?:\.\d+)?)\s*(?:[–—]\s*(\d{1,4}(?:\.\d+)?)(?![\w.–—-])|"
                     r"-(\d{1,3}(?:\.\d+)?)(?=\s*[^\W\d_]))")
@@ -314,6 +320,7 @@ def slot_conflict(claim: str, evidence: str, context: str, document: str = "",
                    if s.kind == "NAME" and s.value not in names else s for s in claim_slots]
     slots = sorted([*slots, *_named_by_part(claim_slots, tokens, slots, evidence)], key=lambda s: s.place)
     arithmetic = bool(ARITHMETIC.search(strip_markers(claim)))
+    rates = frozenset(m.group(1) for m in _RATE.finditer(_normalise(claim)))  # "£86 an hour": per hour
     claimed = {s.value for s in claim_slots}
     if len(claim_slots) == 1:  # one number or name: the whole claim is about it, every clause
         mine_of = {_stem(t): {0} for t in claim_tokens if _is_content(t)}
@@ -329,8 +336,9 @@ def slot_conflict(claim: str, evidence: str, context: str, document: str = "",
         dimension = _dimension(slot.kind)
         if same and dimension and all(_dimension(s.kind) == dimension and s.kind != slot.kind for s in same):
             return True  # the same number in another unit of the same quantity
-        if not same and slot.kind != "NAME" and _derived(slot, claim_slots, slots, arithmetic):
-            continue  # computed from the evidence
+        compared = slot.value in given and slot.kind not in ("YEAR", "DATE") and _COMPARES.search(claim)
+        if not same and slot.kind != "NAME" and (compared or _derived(slot, claim_slots, slots, arithmetic, rates)):
+            continue  # the question's amount set against a limit ("at 125 kg you would be over it"), or computed
         if not same:
             if kin and slot.kind not in ("NAME", ""):
                 return True  # a different number counting the same thing

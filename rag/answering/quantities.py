@@ -145,13 +145,15 @@ def converted(value: float, unit: str, other: float, other_unit: str) -> bool:
 
 
 def computed(value: float, kind: str, operands: Iterable[tuple[float, str]], percent: bool = False,
-             stated: bool = True, own: Iterable[tuple[float, str]] | None = None) -> bool:
+             stated: bool = True, own: Iterable[tuple[float, str]] | None = None,
+             rates: frozenset[str] = frozenset()) -> bool:
     """Is ``value`` (counting ``kind``: a unit, a noun, or "" when unknown) the sum, difference, product or
     quotient of two ``operands`` (value, kind), as their kinds allow? A sum or difference adds the same
     kind ("48 spaces", "12" -> "36 spaces"); a product multiplies the result's kind by a count that is no
     unit ("10 pallets" at "176 euro" -> "1760 euro", never "2 tablets" by "6 hours"); a ``percent`` is
-    one's share of the other, rounded as written ("£302,400 of £486,000, about 62%"). Unless the claim
-    says it computes (``stated``: "in total", "so", "×"), only the claim's ``own`` numbers count, and a sum
+    one's share of the other, rounded as written ("£302,400 of £486,000, about 62%"); a time or another unit
+    multiplies a rate stated per that unit (``rates``: "3.5 hours at £86 an hour"). Unless the claim
+    says it computes (``stated``: "in total", "×", "equals"), only the claim's ``own`` numbers count, and a sum
     or difference must add numbers of its very kind ("from 6.4 GB to 4.1 GB, a 2.3 GB cut"): a list of
     numbers in the evidence holds too many pairs that add up by chance ("72 hours" less "24 hours")."""
     pool = list(dict.fromkeys(operands))  # "3 months" in the claim and the evidence is one number, not two
@@ -164,7 +166,7 @@ def computed(value: float, kind: str, operands: Iterable[tuple[float, str]], per
         return k in (kind, "") or kind == "" or (k not in UNIT_WORDS and kind not in UNIT_WORDS)
 
     def count(k: str) -> bool:
-        return k == "" or k not in UNIT_WORDS
+        return k == "" or k not in UNIT_WORDS or k in rates
 
     for i, (a, ka) in enumerate(pool):
         for b, kb in pool[i + 1:]:

@@ -118,6 +118,8 @@ def test_anchors_are_the_names_a_question_stands_on() -> None:
     assert anchors("What does it cost to ship 250 kg, or £1,500 of goods, under the 2019 rules?", strict=True) == [
         "2019"]
     assert anchors("What did the 2019 staff survey find about the 2024 day rates?", strict=True) == ["2019", "2024"]
+    assert anchors("What did the 2019 TB survey find?", strict=True) == ["TB", "2019"]
+    assert anchors("Can the lift take 2000 kg?", strict=True) == []
 
 
 def test_a_named_term_no_chunk_holds_abstains_before_the_model(tmp_path: Path) -> None:

@@ -283,6 +283,7 @@ def test_a_relative_clause_after_an_amount_is_about_what_the_amount_measures() -
      "You will be asked to fast (no food) for 8 hours before each visit that includes a blood test.", False),
     ("To revive them the next morning, warm them for 5 minutes.",
      "They are not the same the next morning unless you warm them for 5 minutes.", False),
+    ("Refunds are given with a receipt.", "Refunds are not given unless you have a receipt.", False),
     ("There is also £42k for maintaining the public green.",
      "A further £42,000 for the public green is payable only if the green is not adopted by the council.", False),
     # and flipped ones are still caught
@@ -400,6 +401,17 @@ def test_answer_words_and_references_that_open_a_claim_are_set_aside() -> None:
     ("The sea view suite sleeps 4 guests [1].", "The garden cottage sleeps 4 guests. The sea view suite has a balcony."),
     # a hyphen between numbers is a range only before a unit
     ("The office is open 9-5 [1].", "The office is open 5-9."),
+    # a rule with an exception: its opposite without the exception, or the rule where the exception holds
+    ("Refunds are given without a receipt [1].", "Refunds are not given unless you have a receipt."),
+    ("Tenants may keep pets in the flat without written consent from the landlord [1].",
+     "Tenants may not keep pets in the flat unless the landlord gives written consent."),
+    ("Cancellations made 48 hours before the start of the course are not refunded [1].",
+     "Cancellations are not refunded unless made 48 hours before the start of the course."),
+    ("Delivery for international orders is free [1].", "Delivery is not free for international orders."),
+    # "each" and "per" describe, they do not compute; a rate multiplies, it does not divide
+    ("Each ward has 12 beds and 4 nurses [1].", "Each ward has 12 beds and 3 nurses."),
+    ("Labour costs £43 per hour [1].", "Labour is charged at £86 an hour, with a minimum of 2 hours."),
+    ("Scans are booked for week 6 and 18 weeks later [1].", "Scans are booked for Week 6 and Week 18 of the programme."),
 ])
 def test_rules_that_read_more_do_not_let_a_wrong_claim_through(reply: str, source: str) -> None:
     assert _labels(reply, source) != ["supported"]
@@ -421,3 +433,8 @@ def test_a_rate_times_its_unit_and_the_question_s_amount_against_a_limit() -> No
     assert labels("The Trail 500 isn't suitable for riders over 120 kg, so at 125 kg you would be over that limit [1].",
                   limit, question) == ["supported"]
     assert labels("The Trail 500 is suitable for riders up to 125 kg [1].", limit, question) != ["supported"]
+    allowance = "The allowance is 23 kg per bag."
+    assert labels("Your 30 kg bag is within the 23 kg allowance [1].", allowance, "My bag weighs 30 kg, is it ok?") != [
+        "supported"]
+    assert labels("The deposit is £800 and must be paid within 14 days [1].",
+                  "The deposit is £500 and must be paid within 14 days.", "Is the deposit £800?") != ["supported"]

@@ -47,9 +47,13 @@ def anchors(question: str, *, strict: bool) -> list[str]:
     found: list[str] = []
     question = fold(question)
     language = language_of(question)
-    amounts = [m.group("money") or m.group("amount") for m in _QUANTITY.finditer(question)]
-    units = {m.group("unit").lower() for m in _QUANTITY.finditer(question) if m.group("unit")}  # "GB" of "300 GB"
-    amounts = [a for a in amounts if not _YEAR.fullmatch(a)]
+    # An amount: money, or a number with its unit; after a year-like number only a unit in lower case that is
+    # no span of time ("2000 kg", not "2024 day rates" or "the 2019 TB survey").
+    matches = [m for m in _QUANTITY.finditer(question)
+               if m.group("money") or not _YEAR.fullmatch(m.group("amount"))
+               or (m.group("unit").islower() and m.group("unit") not in _TIME)]
+    amounts = [m.group("money") or m.group("amount") for m in matches]
+    units = {m.group("unit").lower() for m in matches if m.group("unit")}  # "GB" of "300 GB"
     for start, end in sentence_spans(question):
         for position, word in enumerate(words(question[start:end])):
             word = _POSSESSIVE.sub("", word)  # "Sekine's" names Sekine
@@ -78,6 +82,7 @@ _UNIT_NAMES = "|".join([p for p, u in UNITS if u.strip() != "people"]
 _QUANTITY = re.compile(rf"[€$£]\s*(?P<money>\d[\d,.]*)|(?<![\d,.])(?P<amount>\d[\d,.]*)\s*(?P<unit>{_UNIT_NAMES})"
                        r"(?![^\W\d_])", re.I)
 _YEAR = re.compile(r"(?:19|20)\d\d")
+_TIME = frozenset("day days week weeks month months year years hour hours hr hrs minute minutes min mins".split())
 
 
 # Title-case words only: acronyms and mixed-case names are anchors of their own ("BERT CoNLL-2003 NER" is three).

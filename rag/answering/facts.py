@@ -55,7 +55,9 @@ _TITLES = frozenset({"dr", "prof", "mr", "mrs", "ms", "sir", "dame"})
 _BOUNDED = re.compile(r"\d+(?:[.-]\d+)*|[^\W\d_]+(?:'[a-z]+)?|[,;:]", re.UNICODE)
 _JOINS = frozenset({"|", "and", "while", "but", "whereas", "or"})
 _FREE = re.compile(r"\b(?:free of (?:charge|cost)|(?:at|for|with) no (?:extra |additional )?(?:charge|cost)|"
-                   r"without (?:charge|cost)|not charged(?: for)?|free(?=\s*[.,;:)]|\s*$))")
+                   r"without (?:charge|cost)|not charged(?: for)?|"
+                   r"(?<=\bis )free\b|(?<=\bare )free\b|(?<=\bbe )free\b|(?<=\bwas )free\b|(?<=\bwere )free\b|"
+                   r"(?<=\bnot )free\b|free(?=\s*(?:[.,;:)]|$|for\b|to\b|of\b|with\b|on\b|at\b|if\b|until\b|from\b)))")
 # Where a clause with its own polarity starts: not at every comma ("Block C's roof, replaced in 2019, is not
 # part of this project" is one clause), but after ";", ":" or a comma and a conjunction, and at "but" or "unless".
 _CLAUSES = re.compile(r"[;:]|,\s*(?:and|while|whereas|or)\b|\b(?:but|whereas|unless)\b")
@@ -101,9 +103,26 @@ def _derived(slot: _Slot, claim_slots: Sequence[_Slot], slots: Sequence[_Slot], 
 
 
 # A claim that sets an amount against another ("at 125 kg you would be over the 120 kg limit") does not say
-# the sources state it: the question's own amount is then no rival of the limit.
-_COMPARES = re.compile(r"\b(?:over|above|exceed(?:s|ed|ing)?|beyond|below|under|within|(?:more|less|fewer|greater|"
-                       r"higher|lower) than|outside|inside)\b", re.I)
+# the sources state it: the question's own amount is then no rival of the limit, if it is on the side said.
+_ABOVE = frozenset("over above exceed exceeds exceeded exceeding beyond outside more greater higher".split())
+_BELOW = frozenset("below under within inside less fewer lower".split())
+
+
+def _compared(slot: _Slot, tokens: Sequence[str], limits: Sequence[_Slot]) -> bool:
+    """Does the claim set its (question-given) number against the evidence's ``limits`` of the same kind,
+    with a comparison word just after or before it that the numbers bear out ("125 kg ... over" 120 kg)?"""
+    value = as_number(slot.value)
+    near = set(tokens[slot.place + 1:slot.place + 7]) | set(tokens[max(0, slot.place - 2):slot.place])
+    numbers = [n for s in limits for n in [as_number(s.value)] if n is not None and s.value != slot.value]
+    if value is None or slot.kind in ("YEAR", "DATE", "NAME") or not numbers:
+        return False
+    if near & _ABOVE:
+        return all(value > n for n in numbers)
+    if near & _BELOW:
+        return all(value <= n for n in numbers)
+    return False
+
+
 _RATE = re.compile(rf"\b(?:per|an?|each|every)\s+({'|'.join(sorted(UNIT_WORDS))})\b")
 # "1–3", and "12-14 minutes" (a hyphen only before a unit: "9001-2015", "555-1234" and "9-5" stay what they are).
 _RANGE = re.compile(r"(?<![\w.–—-])(\d{1,4}(?:\.\d+)?)\s*(?:[–—]\s*(\d{1,4}(?:\.\d+)?)(?![\w.–—-])|"
@@ -278,6 +297,8 @@ def _named_by_part(claim_slots: Sequence[_Slot], tokens: Sequence[str], slots: S
 def _labelled(slot: _Slot, claim_tokens: Sequence[str], slots: Sequence[_Slot]) -> bool:
     """Is the claimed number one the evidence gives as a label ("Week 6") after the same word as the claim
     ("weeks 6, 12 and 24": the nearest word before each number, past the list's other numbers)?"""
+    if slot.kind:
+        return False  # "18 weeks later" is a duration, not "Week 18"
     word = next((t for t in reversed(claim_tokens[:slot.place]) if t not in ("|", "and", "or") and not t[:1].isdigit()), "")
     return bool(word) and any(s.kind == "NAME" and s.value.rsplit(" ", 1)[-1] == slot.value
                               and _stem(s.value.rsplit(" ", 1)[0].split()[-1]) == _stem(word) for s in slots)
@@ -336,7 +357,7 @@ def slot_conflict(claim: str, evidence: str, context: str, document: str = "",
         dimension = _dimension(slot.kind)
         if same and dimension and all(_dimension(s.kind) == dimension and s.kind != slot.kind for s in same):
             return True  # the same number in another unit of the same quantity
-        compared = slot.value in given and slot.kind not in ("YEAR", "DATE") and _COMPARES.search(claim)
+        compared = slot.value in given and _compared(slot, claim_tokens, [s for s in slots if s.kind == slot.kind])
         if not same and slot.kind != "NAME" and (compared or _derived(slot, claim_slots, slots, arithmetic, rates)):
             continue  # the question's amount set against a limit ("at 125 kg you would be over it"), or computed
         if not same:
@@ -395,6 +416,30 @@ def _segments(text: str) -> list[str]:
     return [s for s in _SEGMENT.split(text) if s.strip()]
 
 
+def _exception_conflict(claim: Sequence[str], rule: Sequence[str], exception: Sequence[str]) -> bool:
+    """Does the claim break "``rule`` unless ``exception``": state the rule's opposite without the exception
+    ("refunds are given without a receipt" against "refunds are not given unless you have a receipt"), or
+    the rule itself where the exception holds ("cancellations made 48 hours before are not refunded"
+    against "... are not refunded unless made 48 hours before")?"""
+    if len(_content(claim) & _content(rule)) < 2:
+        return False
+    negated = _negated(claim)
+    held = [w for w in _content(exception) if w in negated and not negated[w]]
+    if len(held) >= max(1, (len(_content(exception)) + 1) // 2):
+        return _negative(claim) == _negative(rule)
+    denied, _ = _denied(rule)
+    return _negative(rule) and any(w in negated and not negated[w] for w in denied)
+
+
+def _negated(tokens: Sequence[str]) -> dict[str, bool]:
+    """Each content word (stemmed) and whether a negation stands within the three words before it."""
+    out: dict[str, bool] = {}
+    for i, token in enumerate(tokens):
+        if _is_content(token):
+            out[_stem(token)] = out.get(_stem(token), False) or any(t in _NEGATORS for t in tokens[max(0, i - 3):i])
+    return out
+
+
 def negation_conflict(claim: str, evidence: str) -> bool:
     """Does a clause of the claim say the opposite of a clause of the evidence, one denying what the other
     states ("is translated automatically" against "is not translated automatically")? Polarity is read
@@ -406,10 +451,13 @@ def negation_conflict(claim: str, evidence: str) -> bool:
     against "spending money is not included"). "Fast (no food) before each visit" says nothing against
     "before each visit", nor "a seep, not yet dripping" against "spotted a seep"."""
     pieces = re.split(f"({_CLAUSES.pattern})", _normalise(evidence))
-    # A negation with an exception after it ("not the same the next morning unless you warm them") denies
-    # only outside the exception: it is compared when it is the closest clause, not otherwise.
-    conditional = [pieces[i + 1] == "unless" if i + 1 < len(pieces) else False for i in range(0, len(pieces), 2)]
-    kept = [(words(c), cond) for c, cond in zip(pieces[::2], conditional, strict=True) if c.strip()]
+    # A rule with an exception ("refunds are not given unless you have a receipt") is read as a pair.
+    texts = pieces[::2]
+    conditional = [i + 1 < len(texts) and pieces[2 * i + 1] == "unless" for i in range(len(texts))]
+    claimed = words(_normalise(claim))
+    if any(_exception_conflict(claimed, words(texts[i]), words(texts[i + 1])) for i, c in enumerate(conditional) if c):
+        return True
+    kept = [(words(c), cond) for c, cond in zip(texts, conditional, strict=True) if c.strip()]
     clauses = [c for c, _ in kept]
     for part in _CLAUSES.split(_normalise(claim)):
         mine = words(part)
@@ -424,8 +472,7 @@ def negation_conflict(claim: str, evidence: str) -> bool:
             negative, positive = (mine, clause) if _negative(mine) else (clause, mine)
             denied, subject = _denied(negative)
             stated = [_stem(t) for t in positive if _is_content(t)]
-            closest = n == most and shared.count(most) == 1
-            if denied & set(stated) and (subject & set(stated) or not subject) and (not cond or closest):
+            if denied & set(stated) and (subject & set(stated) or not subject) and not cond:
                 return True  # what one side denies, the other states of the same thing
             if (n == most >= max(2, (len(wanted) + 1) // 2) and len(subject) >= 2 and subject <= set(stated)
                     and max(stated.index(w) for w in subject) < len(stated) - 1):

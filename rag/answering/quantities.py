@@ -78,7 +78,7 @@ def _number_value(match: re.Match[str]) -> str:
 CONVERSIONS = (("minute", "hour", 60), ("hour", "day", 24), ("day", "week", 7), ("month", "year", 12),
                 ("g", "kg", 1000), ("mg", "g", 1000), ("ml", "litre", 1000), ("µl", "ml", 1000))
 ARITHMETIC = re.compile(r"\b(?:total|in all|altogether|combined|sum|comes? to|amounts? to|adds? up|equals?|i\.e|"
-                         r"works? out|that is|which is|makes?|per|each|times|multiplied|plus|minus|split|divided|halves|equal|"
+                         r"works? out|that is|which is|makes?|times|multiplied|plus|minus|split|divided|halves|equal|"
                          r"rises? by|falls? by|increases? by|decreases? by|difference)\b|[×*÷/=]", re.I)
 
 
@@ -176,7 +176,7 @@ def computed(value: float, kind: str, operands: Iterable[tuple[float, str]], per
             if ((fits(ka) and count(kb)) or (fits(kb) and count(ka))) and _close(a * b, value):
                 return True
             for x, kx, y, ky in ((a, ka, b, kb), (b, kb, a, ka)):
-                if y and fits(kx) and count(ky) and _close(x / y, value):
+                if y and fits(kx) and count(ky) and ky not in rates and _close(x / y, value):  # a rate only multiplies
                     return True
     if not percent:
         return False

@@ -321,3 +321,22 @@ def test_the_extractive_prompt_keeps_three_sources_when_they_hold_the_best_sente
     generative = make_plan(question, question, hits, embedder=None, generator=EchoGenerator("ok"), answer_tokens=64,
                            calibration=None, retrieve_ms=0.0, style="generative")
     assert generative.packed is not None and list(generative.packed.hits) == hits
+
+
+def test_the_quote_comes_from_the_document_not_from_a_file_that_describes_it(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "manual.txt").write_text("The server listens on port 8080 by default. It can be changed with --port.\n")
+    (docs / "README.md").write_text(
+        "# Files in this folder\n\n| file | summary |\n|---|---|\n"
+        "| `manual.txt` | which port does the server listen on by default: 8080 |\n")
+    index = tmp_path / "idx"
+    with RAG.open(index, create=True, embedder=HashEmbedder(), workers=0) as rag:
+        assert rag.ingest([docs]).exit_code == 0
+    question = "Which port does the server listen on by default?"
+    with RAG.open(index, embedder=HashEmbedder(), generator=EchoGenerator("The sky is green [1].")) as rag:
+        answer = rag.ask(question)
+    assert answer.grounding == "quote"
+    assert "The server listens on port 8080 by default" in answer.text
+    cited = [c for c in answer.citations if c.cited]
+    assert [Path(c.file).name for c in cited] == ["manual.txt"]

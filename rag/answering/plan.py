@@ -23,6 +23,7 @@ import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from indexes import Embedder, Hit
 from rag.answering.abstention import (
@@ -131,8 +132,19 @@ def _quotable(sentences: Iterable[Sentence]) -> list[Sentence]:
     return [s for s in ordered if _is_statement(s)] + [s for s in ordered if not _is_statement(s)]
 
 
-def _best_quote(sentences: Iterable[Sentence]) -> Sentence | None:
-    return next(iter(_quotable(sentences)), None)
+def _best_quote(sentences: Iterable[Sentence], hits: Sequence[Hit] = ()) -> Sentence | None:
+    """The best quotable sentence; one from a source that describes another retrieved file (names it: a
+    folder's README listing its files, an email about its attachment) only when no primary source has one."""
+    ordered = _quotable(sentences)
+    about = _describing(hits)
+    return next(iter([s for s in ordered if s.source not in about] + [s for s in ordered if s.source in about]), None)
+
+
+def _describing(hits: Sequence[Hit]) -> set[int]:
+    """Indices of the hits whose text names the file of another retrieved hit ("`report.pdf` | 12 pages")."""
+    names = {Path(h.chunk.source).name for h in hits}
+    return {i for i, h in enumerate(hits)
+            if any(name != Path(h.chunk.source).name and name in h.chunk.text for name in names)}
 
 
 def _closest_quotes(sentences: Sequence[Sentence]) -> dict[int, str]:
@@ -222,12 +234,12 @@ def answer_stream(plan: Plan, generator: Generator, *, max_tokens: int, temperat
         yield abstention(model_text, run)  # weak evidence, and the reply found none: the documents don't answer
         return
     if refused or not kept:
-        quote, why = _best_quote(packed_sentences), "refusal_overruled" if refused else "unsupported"
+        quote, why = _best_quote(packed_sentences, packed.hits), "refusal_overruled" if refused else "unsupported"
         if quote is None:
             yield abstention(model_text, run)
             return
     elif not generative and restates(text, plan.question):
-        quote, why = _best_quote(packed_sentences), "restates_question"
+        quote, why = _best_quote(packed_sentences, packed.hits), "restates_question"
     elif not generative:
         # The question as asked: a rewritten follow-up carries earlier terms the reply need not hold.
         quote, why = cut_short(text, plan.question, packed_sentences), "cut_short"

@@ -297,7 +297,7 @@ def test_a_relative_clause_after_an_amount_is_about_what_the_amount_measures() -
      "The MOT expires on 3 August; an MOT was not included in this visit and has not been booked.", True),
 ])
 def test_negation_is_compared_clause_by_clause(claim: str, evidence: str, conflict: bool) -> None:
-    from rag.answering.facts import negation_conflict
+    from rag.answering.negation import negation_conflict
 
     assert negation_conflict(claim, evidence) is conflict
 

@@ -34,7 +34,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from indexes import Embedder, Hit
-from rag.answering.facts import coverage, negation_conflict, quantifier_gap, slot_conflict, stream, words
+from rag.answering.facts import coverage, quantifier_gap, slot_conflict, stream, words
+from rag.answering.negation import negation_conflict
 from rag.records import Claim
 from rag.text import MARKER, split_sentences, strip_markers
 

@@ -179,6 +179,10 @@ class Index:
         """The chunks with these ids that this generation can see."""
         return self._store.chunks_by_ids(ids, self.generation)
 
+    def document(self, source: str) -> str:
+        """All the text of ``source`` this generation holds, chunk after chunk in reading order."""
+        return "\n".join(self._store.source_texts(source, self.generation))
+
     def bm25(self) -> Bm25Index | LayeredBm25:
         """This generation's BM25 index (its base's, with its delta's), loaded on first use.
 

@@ -229,6 +229,12 @@ class ChunkStore:
                                          locator=r[7], section=r[8], ocr=bool(r[9]))
         return found
 
+    def source_texts(self, source: str, gen: int) -> list[str]:
+        """The texts of ``source``'s chunks visible at ``gen``, in reading order."""
+        rows = self._db.execute(f"SELECT text FROM chunks WHERE source = ? AND {_VISIBLE} ORDER BY page, start",
+                                (source, gen, gen)).fetchall()
+        return [str(r[0]) for r in rows]
+
     def visible_vectors(self, gen: int) -> tuple[np.ndarray, np.ndarray]:
         """All (ids, vectors) visible at ``gen``: used to rebuild or check FAISS."""
         rows = self._db.execute(f"SELECT rowid, vector FROM chunks WHERE {_VISIBLE} ORDER BY rowid",

@@ -264,8 +264,11 @@ class RAG:
         """Run the model on a prepared ``plan`` (see ``prepare``): pieces of the reply, then the ``Answer``."""
         # Timings count from the start of retrieval (models were loaded before it).
         started = time.perf_counter() - (plan.retrieve_ms + plan.plan_ms) / 1000
+        # Claims are read against the whole file of each source too: its title and the names it gives in full.
+        documents = {source: self.index.document(source) for source in dict.fromkeys(h.chunk.source for h in plan.hits)}
         yield from answer_stream(plan, self.generator, max_tokens=self.answer_tokens,
-                                 temperature=self.config.temperature, started=started, embedder=self.embedder)
+                                 temperature=self.config.temperature, started=started, embedder=self.embedder,
+                                 documents=documents)
 
     def ask(self, question: str, k: int | None = None, *, mode: str | None = None, where: str | None = None,
             history: Sequence[Message] = (), query: str | None = None) -> Answer:

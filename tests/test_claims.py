@@ -438,3 +438,59 @@ def test_a_rate_times_its_unit_and_the_question_s_amount_against_a_limit() -> No
         "supported"]
     assert labels("The deposit is £800 and must be paid within 14 days [1].",
                   "The deposit is £500 and must be paid within 14 days.", "Is the deposit £800?") != ["supported"]
+
+
+TYRES = "Rear tyre tread 3.2 mm offside; 8.0 mm nearside (new)."
+TOUR = "The price of NOK 1,850 per person includes the bus, the boat and the Flåm Railway section. Lunch is not included."
+LEAVE = ("- **Volunteering leave:** 2 paid days per year for work with a registered charity. "
+         "Volunteering leave is not available during probation and cannot be carried over.")
+TRIP = "Pocket money is optional and should not exceed £15. A non-refundable deposit of £50 is due with this form."
+
+
+@pytest.mark.parametrize(("reply", "source", "expected"), [
+    # a comparison read against the numbers the evidence gives each side
+    ("The nearside rear tyre has more tread than the offside one [1].", TYRES, ["supported"]),
+    ("The offside rear tyre has more tread than the nearside one [1].", TYRES, ["contradicted"]),
+    # an item added to a list of the same things
+    ("The NOK 1,850 price covers the bus, the boat and the Flåm Railway section [1].", TOUR, ["supported"]),
+    ("The NOK 1,850 price covers the bus, the boat, the Flåm Railway section and lunch [1].", TOUR, ["unsupported"]),
+    # what the closest sentence leaves out, denied by another one
+    ("The 2 paid volunteering days per year are for work with a registered charity [1].", LEAVE, ["supported"]),
+    ("The 2 paid volunteering days per year for a registered charity are available during probation [1].",
+     LEAVE, ["contradicted"]),
+    # "it" read as what it stands for
+    ("Pocket money is optional, but it shouldn't be more than £15 [1].", TRIP, ["supported", "supported"]),
+    ("Pocket money is optional, but it shouldn't be more than £50 [1].", TRIP, ["supported", "contradicted"]),
+    # "all" against the clause the claim's number stands in
+    ("rag ingest exits with code 0 when all files were ingested [1].", EXIT_SENTENCE, ["supported"]),
+    ("rag ingest exits with code 2 when all files failed to be ingested [1].", EXIT_SENTENCE, ["unsupported"]),
+    # "half hour", "a single month" are numbers; "the fast one" is not; "roughly ... in total" is the number's
+    ("Waiting time is charged at €55 per hour [1].", "Waiting time is charged at €55 per hour or part hour.",
+     ["supported"]),
+    ("Waiting time is charged at €55 per half hour [1].", "Waiting time is charged at €55 per hour or part hour.",
+     ["unsupported"]),
+    ("The customer may terminate if availability is below 95% in any single month [1].",
+     "The customer may terminate if availability falls below 95% in two consecutive months.", ["contradicted"]),
+    ("Charging takes four hours with the standard charger, or 2.5 hours with the fast one [1].", SHEET,
+     ["supported"]),
+    ("She gets four small meals of about 90 g each, which is roughly 360 g a day in total [1].",
+     "Days 1–3 at home: the diet only, in four small meals a day of about 90 g each.", ["supported"]),
+])
+def test_comparisons_lists_pronouns_and_quantifiers_are_read_as_meant(reply: str, source: str,
+                                                                      expected: list[str]) -> None:
+    assert _labels(reply, source) == expected
+
+
+def test_a_claim_is_read_with_its_file_s_title_when_the_title_was_not_retrieved() -> None:
+    from indexes import Chunk, Hit
+    from rag.answering.claims import check_claims
+
+    title = "# Tessellate 4.2.0 Release Notes\n\nTessellate is the map tile server of Orrery Labs, here in release 4.2.0."
+    section = "## Security fixes\n\nTwo vulnerabilities are fixed in this release."
+    hit = Hit(Chunk("c1", "/docs/notes.md", None, section, 900, 900 + len(section)), 1.0)
+    reply = "Release 4.2.0 fixes two vulnerabilities [1]."
+    assert [c.label for c in check_claims(reply, [hit])] == ["unsupported"]
+    documents = {"/docs/notes.md": f"{title}\n{section}"}
+    assert [c.label for c in check_claims(reply, [hit], documents=documents)] == ["supported"]
+    assert [c.label for c in check_claims("Release 4.1.0 fixes two vulnerabilities [1].", [hit],
+                                          documents=documents)] != ["supported"]

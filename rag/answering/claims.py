@@ -29,12 +29,15 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from indexes import Embedder, Hit
-from rag.answering.facts import coverage, quantifier_gap, slot_conflict, stream, words
+from rag.answering.comparison import comparison_conflict
+from rag.answering.facts import content_of, coverage, quantifier_gap, slot_conflict, stream, words
+from rag.answering.lists import list_gap
 from rag.answering.negation import negation_conflict
 from rag.records import Claim
 from rag.text import MARKER, split_sentences, strip_markers
@@ -85,6 +88,26 @@ def _antecedent(before: str) -> str:
     return match.group(0).strip(" ,") if match else ""
 
 
+_PRONOUN_SUBJECT = re.compile(r"^\s*(?:it|they|this|these|those)\s+(?=\w)", re.I)
+_SUBJECT_END = re.compile(r"\s+(?:is|are|was|were|has|have|had|can|could|must|may|might|will|would|should|shall|does|"
+                          r"do|did|costs?|takes?|needs?|includes?|covers?|runs?|requires?|applies|lasts?|starts?|"
+                          r"ends?|begins?|contains?)\b", re.I)
+
+
+_PRONOUNS = frozenset("i you he she it we they this that these those there here".split())
+
+
+def _with_subject(parts: list[str]) -> list[str]:
+    """Conjoined clauses with the first one's subject where a later one points back to it with a pronoun
+    ("Pocket money is optional, but it shouldn't be more than £50": "Pocket money shouldn't be ..."), so that
+    a number of the later clause is read against what it is said of, not any sentence that holds it."""
+    verb = _SUBJECT_END.search(parts[0]) if parts else None
+    subject = parts[0][:verb.start()].strip() if verb else ""
+    if not subject or len(words(subject)) > 6 or set(words(subject)) & _PRONOUNS:
+        return parts  # no noun phrase to stand for the pronoun
+    return [parts[0], *(_PRONOUN_SUBJECT.sub(subject + " ", p) for p in parts[1:])]
+
+
 def split_claims(reply: str) -> list[str]:
     """The claims of a reply, markers kept: sentences and list items, preambles, lead-ins and hedges aside."""
     return [shown for shown, _ in claim_pairs(reply)]
@@ -115,13 +138,13 @@ def claim_pairs(reply: str) -> list[tuple[str, str]]:
             lead = ""
         for sentence in split_sentences(line):
             cites = MARKER.findall(sentence)
-            for clause in re.split(r";\s*(?:however,?\s*)?|,\s*however,\s*|,\s*but\b", sentence):
-                clause = _unhedge(clause)
+            clauses = [_unhedge(c) for c in re.split(r";\s*(?:however,?\s*)?|,\s*however,\s*|,\s*but\b", sentence)]
+            for clause, meant in zip(clauses, _with_subject(clauses), strict=True):
                 if _is_aside(clause):
                     continue
                 if cites and not MARKER.search(clause):
-                    clause = f"{clause} [{cites[-1]}]"
-                checked = _PERSON_PRONOUN.sub(person, clause, count=1) if person else clause
+                    clause, meant = f"{clause} [{cites[-1]}]", f"{meant} [{cites[-1]}]"
+                checked = _PERSON_PRONOUN.sub(person, meant, count=1) if person else meant
                 claims.append((clause, f"{lead}: {checked}" if is_item and lead else checked))
                 person = next((n for n in reversed(_PERSON.findall(clause))), person)
         if not is_item and line.rstrip().endswith(":"):
@@ -180,9 +203,9 @@ def _label(claim: str, evidence: str, context: str, document: str = "", given: f
     shared = coverage(claim, evidence)
     if slots is True and shared < TOPICAL and (cosine is None or cosine < CLOSE):
         slots = None  # another number in a sentence about something else says nothing against the claim
-    if slots is True or negation_conflict(claim, evidence):
+    if slots is True or negation_conflict(claim, evidence) or comparison_conflict(claim, evidence):
         return "contradicted"
-    if slots is None or quantifier_gap(claim, evidence):
+    if slots is None or quantifier_gap(claim, evidence) or list_gap(claim, evidence):
         return "unsupported"
     # Numbers and dates found in place anchor a claim: fewer of its other words need be in the evidence.
     anchors = sum(1 for s in stream(claim)[1] if s.kind != "NAME")
@@ -199,13 +222,25 @@ def _candidates(hits: Sequence[Hit], sources: Sequence[int]) -> list[tuple[int, 
     return [(n, s) for n in sources for s in evidence_sentences(hits[n - 1].chunk.text)]
 
 
-def _surroundings(hits: Sequence[Hit], sources: Sequence[int]) -> dict[tuple[int, str], str]:
+def _is_title(line: str) -> bool:
+    return len(words(line)) <= 15 and not line.rstrip().endswith((".", "!", "?", ";", ":"))
+
+
+def _heads(hits: Sequence[Hit], documents: Mapping[str, str]) -> dict[str, list[str]]:
+    """Each file's head (its title and first sentences), from ``documents`` or its retrieved first chunk."""
+    heads = {source: evidence_sentences(text)[:3] for source, text in documents.items()}
+    heads.update({h.chunk.source: evidence_sentences(h.chunk.text)[:3] for h in hits
+                  if h.chunk.start == 0 and h.chunk.page in (None, 1)})
+    return heads
+
+
+def _surroundings(hits: Sequence[Hit], sources: Sequence[int],
+                  documents: Mapping[str, str]) -> dict[tuple[int, str], str]:
     """Where each sentence stands: its file's head (title and first lines, when retrieved: the parties it names),
     its chunk's opening sentence and the sentence before it,
     which often names what it is about ("- **Hotel Bjørvika Brygge, Oslo** — double room." then "Free
     cancellation until 7 June 2025."). A name of the claim may be there rather than in the sentence itself."""
-    titles = {h.chunk.source: " ".join(evidence_sentences(h.chunk.text)[:3]) for h in hits
-              if h.chunk.start == 0 and h.chunk.page in (None, 1)}
+    titles = {source: " ".join(head) for source, head in _heads(hits, documents).items()}
     out: dict[tuple[int, str], str] = {}
     for n in sources:
         sentences = evidence_sentences(hits[n - 1].chunk.text)
@@ -215,9 +250,11 @@ def _surroundings(hits: Sequence[Hit], sources: Sequence[int]) -> dict[tuple[int
     return out
 
 
-def _document(hits: Sequence[Hit], n: int) -> str:
-    """Every retrieved text of source ``n``'s file: where a name given in full elsewhere ("Piotr Kowalski")
-    is found when the evidence names it by one word ("Piotr")."""
+def _document(hits: Sequence[Hit], n: int, documents: Mapping[str, str]) -> str:
+    """All the text of source ``n``'s file (``documents``), else what was retrieved of it: where a name given in
+    full elsewhere ("Piotr Kowalski") is found when the evidence names it by one word ("Piotr")."""
+    if hits[n - 1].chunk.source in documents:
+        return documents[hits[n - 1].chunk.source]
     return "\n".join(h.chunk.text for h in hits if h.chunk.source == hits[n - 1].chunk.source)
 
 
@@ -237,6 +274,14 @@ def evidence_sentences(text: str) -> list[str]:
         prose.append(line)
     out.extend(split_sentences("\n".join(prose)))
     return [s for s in out if s.strip()]
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """What every claim of one reply is read with besides its sources."""
+
+    given: frozenset[str] = frozenset()  # numbers the question states ("a ratio of 1.6")
+    documents: Mapping[str, str] = field(default_factory=dict)  # source path -> all its indexed text
 
 
 class _Meaning:
@@ -268,7 +313,7 @@ def _rank(claim: str, candidates: list[tuple[int, str]], meaning: _Meaning | Non
 
 
 def _check(claim: str, hits: Sequence[Hit], sources: Sequence[int], meaning: _Meaning | None,
-           given: frozenset[str] = frozenset()) -> Claim:
+           reading: _Reading) -> Claim:
     """Label one claim; a claim of conjoined parts ("X, and Y") is supported when each part is,
     by the best sentence or another (a claim may rest on two)."""
     candidates = _candidates(hits, sources)
@@ -279,12 +324,17 @@ def _check(claim: str, hits: Sequence[Hit], sources: Sequence[int], meaning: _Me
     if not ranked:
         return Claim(text, "unsupported", (), "", cites)
     # A name may be the document's topic, named in its title, or the subject of the sentence before.
-    around = _surroundings(hits, sources)
+    around = _surroundings(hits, sources, reading.documents)
+    # The numbers of a file's title ("Tessellate 4.2.0 Release Notes": its first line, a heading rather than a
+    # sentence) are what all of it is about.
+    topics = {source: frozenset(s.value for s in stream(line)[1] if s.kind not in ("NAME", "DATE"))
+              for source, head in _heads(hits, reading.documents).items() for line in head[:1] if _is_title(line)}
 
     def label(claim: str, n: int, evidence: str, sentence: str | None = None) -> str:
         where = sentence or evidence
         cosine = meaning.cosines(strip_markers(claim), [where])[0] if meaning is not None else None
-        return _label(claim, evidence, around.get((n, where), ""), _document(hits, n), given, cosine)
+        return _label(claim, evidence, around.get((n, where), ""), _document(hits, n, reading.documents),
+                      reading.given | topics.get(hits[n - 1].chunk.source, frozenset()), cosine)
 
     n1, best = ranked[0]
     label_1 = label(claim, n1, best)
@@ -293,6 +343,14 @@ def _check(claim: str, hits: Sequence[Hit], sources: Sequence[int], meaning: _Me
         n1, best, label_1 = next(((n, s, "supported") for n, s in ranked[1:3] if label(claim, n, s) == "supported"),
                                  (n1, best, label_1))
     context = around.get((n1, best), "")
+    if label_1 == "supported":
+        # What the closest sentence does not say may be denied by the next one ("2 paid days per year for a
+        # registered charity." then "Volunteering leave is not available during probation."): a claim that
+        # adds it ("including during probation") is contradicted there.
+        unsaid = content_of(text) - content_of(best)
+        for n, other in ranked[1:8] if unsaid else ():
+            if content_of(other) & unsaid and negation_conflict(claim, other):
+                return Claim(text, "contradicted", (n,), other, cites)
     if label_1 == "unsupported":
         # A claim may join two sentences of a source ("the deposit is three months' rent" and "rent is
         # 4,500 euros": "a deposit of 13,500 euros"): the best sentence read with one that holds a number it
@@ -310,7 +368,7 @@ def _check(claim: str, hits: Sequence[Hit], sources: Sequence[int], meaning: _Me
             if (n2 == n1 and missing & {s.value for s in stream(other)[1]}
                     and label(claim, n1, f"{best} {other}", best) == "supported"):
                 return Claim(text, "supported", (n1,), f"{best} {other}", cites)
-    parts = [p for p in _CONJUNCTION.split(_RELATIVE_CLAUSE.sub("", text)) if len(words(p)) >= 2]
+    parts = _with_subject([p for p in _CONJUNCTION.split(_RELATIVE_CLAUSE.sub("", text)) if len(words(p)) >= 2])
     parts += [f"{_antecedent(text[:m.start()])} {m.group(1)}" for m in _RELATIVE_CLAUSE.finditer(text)]
     if len(parts) < 2:
         return Claim(text, label_1, (n1,), best, cites)
@@ -326,29 +384,37 @@ def _check(claim: str, hits: Sequence[Hit], sources: Sequence[int], meaning: _Me
     return Claim(text, "supported", tuple(sorted({x[1] for x in found})), " ".join(quotes), cites)
 
 
-def check_claims(reply: str, hits: Sequence[Hit], embedder: Embedder | None = None, question: str = "") -> list[Claim]:
+def check_claims(reply: str, hits: Sequence[Hit], embedder: Embedder | None = None, question: str = "",
+                 documents: Mapping[str, str] | None = None) -> list[Claim]:
     """Label each claim of ``reply`` against the sources it cites, then (if not supported) all of them;
     a list item is checked alone first, then (if not supported) under the line that introduces it.
     Numbers the ``question`` states ("a ratio of 1.6") may be repeated without a source holding them."""
     meaning = _Meaning(embedder) if embedder is not None and getattr(embedder, "name", "") != "hash" else None
     # Only numbers: the question's names are what the reply must attach its facts to, not evidence of them.
-    given = frozenset(s.value for s in stream(question)[1] if s.kind != "NAME")
+    reading = _Reading(frozenset(s.value for s in stream(question)[1] if s.kind != "NAME"), documents or {})
     out = []
     for shown, claim in claim_pairs(reply):
-        result = _check_cited(shown, hits, meaning, given)
+        if claim != shown and _PRONOUN_SUBJECT.match(shown):
+            # "..., but it shouldn't be more than £50": what "it" stands for is what the number is checked against
+            result = _check_cited(claim, hits, meaning, reading)
+            if result.label == "unsupported":
+                result = _check_cited(shown, hits, meaning, reading)
+            out.append(dataclasses.replace(result, text=strip_markers(shown)))
+            continue
+        result = _check_cited(shown, hits, meaning, reading)
         if claim != shown and result.label != "supported":
-            result = dataclasses.replace(_check_cited(claim, hits, meaning, given), text=strip_markers(shown))
+            result = dataclasses.replace(_check_cited(claim, hits, meaning, reading), text=strip_markers(shown))
         out.append(result)
     return out
 
 
-def _check_cited(claim: str, hits: Sequence[Hit], meaning: _Meaning | None, given: frozenset[str]) -> Claim:
+def _check_cited(claim: str, hits: Sequence[Hit], meaning: _Meaning | None, reading: _Reading) -> Claim:
     everything = list(range(1, len(hits) + 1))
     cited = sorted({int(p) for m in MARKER.finditer(claim) for p in re.split(r"[,;]", m.group(1))
                     if 1 <= int(p) <= len(hits)})
-    result = _check(claim, hits, cited or everything, meaning, given)
+    result = _check(claim, hits, cited or everything, meaning, reading)
     if result.label != "supported" and cited:
-        wider = _check(claim, hits, everything, meaning, given)
+        wider = _check(claim, hits, everything, meaning, reading)
         if wider.label == "supported" or (result.label == "unsupported" and wider.label == "contradicted"):
             result = wider
     return result

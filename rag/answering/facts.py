@@ -59,6 +59,13 @@ _FREE = re.compile(r"\b(?:free of (?:charge|cost)|(?:at|for|with) no (?:extra |a
                    r"(?<=\bnot )free\b|free(?=\s*(?:[.,;:)]|$|for\b|to\b|of\b|with\b|on\b|at\b|if\b|until\b|from\b)))")
 
 
+# "one" after a determiner and one or two describing words, ending its phrase: a pronoun ("the fast one").
+_PRONOUN_ONE = re.compile(
+    r"\b((?:the|this|that|a|an|another|each|every|any|no|which)\s+(?:(?!(?:is|are|was|were|be|has|have|had|costs?|"
+    r"takes?|and|or|of|to|by|than|at|for|in|on|with|from|only)\b)[a-z][a-z-]*\s+){1,2})one\b"
+    r"(?!\s*(?:of\b|hundred|thousand|million|billion|\d|-))")
+
+
 @functools.lru_cache(maxsize=8192)  # the same source sentences are read for every claim of a reply
 def _normalise(text: str) -> str:
     """Lower case, numbers as digits, units in one spelling, dates day-first."""
@@ -71,6 +78,7 @@ def _normalise(text: str) -> str:
     text = re.sub(r"\b(the|this|that|each|every|any|no|next|first|last|other|same|new|previous|following|latest|final)"
                   r" one\b", r"\1 item", text)  # "the next one is an interim service": no number
     text = re.sub(r"\bone of\b", "among", text)  # "one of the two periods": a member, not a count
+    text = _PRONOUN_ONE.sub(r"\1 item", text)  # "with the fast one", "a cheaper one is": no number either
     text = _FREE.sub("no charge", text)  # "free of charge", "(no charge)", "is free": one negation each
     return units_and_bounds(text)
 
@@ -383,14 +391,40 @@ _UNIVERSAL_EVIDENCE = re.compile(r"\b(?:all|every|each|any|everything|everyone|e
                                  r"no matter|regardless|whatever|whichever)\b")
 
 
+_PARTIAL = re.compile(r"\b(?:some|several|certain|a few|most|part of)\b")
+
+
 def quantifier_gap(claim: str, evidence: str) -> bool:
     """The claim says "all" ("every", "always", "the entire") and the evidence says nothing of the kind:
     a rule for some cases stated as a rule for all of them."""
-    return bool(_UNIVERSAL.search(_normalise(claim))) and not _UNIVERSAL_EVIDENCE.search(_normalise(evidence))
+    claimed = _normalise(claim)
+    if not _UNIVERSAL.search(claimed):
+        return False
+    text = _normalise(evidence)
+    if not _PARTIAL.search(text):
+        return not _UNIVERSAL_EVIDENCE.search(text)
+    # "code 0 when every file was ingested, 2 when some files failed": the clause the claim's number stands in.
+    numbers = {s.value for s in stream(claim)[1] if s.kind != "NAME"}
+    clauses = [c for c in re.split(r"[,;]", text) if c.strip()]
+    about = [c for c in clauses if numbers & {s.value for s in stream(c)[1]}] or clauses
+    wanted = _content(words(claimed))
+    clause = max(about, key=lambda c: len(wanted & _content(words(c))))
+    return not _UNIVERSAL_EVIDENCE.search(clause)
+
+
+_VAGUE = frozenset(_stem(w) for w in "roughly approximately approx around nearly almost just exactly precisely "
+                   "total altogether combined overall".split())
+
+
+def content_of(text: str) -> frozenset[str]:
+    """The stemmed content words of ``text`` as the checks read them (numbers as digits, units in one spelling)."""
+    return _content(words(_normalise(text)))
 
 
 def coverage(claim: str, evidence: str) -> float:
-    wanted = _content(words(_normalise(claim)))
+    """The share of the claim's content words the evidence holds; words that only say how exact or how
+    summed a number is ("roughly 360 g a day in total") are left to the number checks."""
+    wanted = _content(words(_normalise(claim))) - _VAGUE
     if not wanted:
         return 1.0
     return len(wanted & _content(words(_normalise(evidence)))) / len(wanted)

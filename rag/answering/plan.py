@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -176,11 +176,13 @@ def _with_claims(citations: Sequence[Citation], claims: Sequence[Claim]) -> tupl
 
 
 def answer_stream(plan: Plan, generator: Generator, *, max_tokens: int, temperature: float,
-                  started: float, embedder: Embedder | None = None) -> Iterator[str | Answer]:
+                  started: float, embedder: Embedder | None = None,
+                  documents: Mapping[str, str] | None = None) -> Iterator[str | Answer]:
     """Generate from ``plan`` and yield the reply's pieces, then the checked ``Answer``.
 
     ``started`` is the ``time.perf_counter()`` at which the question arrived. ``embedder``, when
-    given, helps find each claim's best-supporting sentence by meaning.
+    given, helps find each claim's best-supporting sentence by meaning; ``documents`` (source path ->
+    all its indexed text) let claims be read with the file's title and names given elsewhere in it.
     """
     timings = {"load_ms": plan.load_ms, "retrieve_ms": plan.retrieve_ms, "plan_ms": plan.plan_ms}
     quotes = _closest_quotes(plan.sentences)
@@ -218,7 +220,7 @@ def answer_stream(plan: Plan, generator: Generator, *, max_tokens: int, temperat
     text = drop_invalid_markers(_LEAD.sub("", model_text), len(packed.hits))
     if not generative:
         text = without_repeats(text)
-    claims = tuple(check_claims(text, packed.hits, embedder, plan.question)) if generative else ()
+    claims = tuple(check_claims(text, packed.hits, embedder, plan.question, documents)) if generative else ()
     supported = any(k.label == "supported" for k in claims)
     refused = bool(text) and is_refusal(text) and not supported
     if refused and not overrules_refusal(plan.evidence, plan.calibration):
@@ -247,7 +249,8 @@ def answer_stream(plan: Plan, generator: Generator, *, max_tokens: int, temperat
         text, grounding, reason = _quoted(quote), "quote", why
         checks = check_sentences(text, packed.hits)
     # The generative style reports the reply's claims (why it was kept or replaced); ✓ follows the shown text.
-    shown = claims if generative and grounding == "model" else tuple(check_claims(text, packed.hits, embedder, plan.question))
+    shown = claims if generative and grounding == "model" else tuple(
+        check_claims(text, packed.hits, embedder, plan.question, documents))
     if not generative:
         claims = shown
     unsupported = (tuple(k.text for k in claims if k.label != "supported") if generative

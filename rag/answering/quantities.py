@@ -42,8 +42,8 @@ DIMENSIONS = {unit: dim for dim, units in {
     "money": ("euro", "dollar", "gbp"), "volume": ("µl", "ml", "litre"), "energy": ("wh", "kwh")}.items() for unit in units}
 
 # Bounds, not negations: "no more than 8 tablets" is "at most 8 tablets".
-BOUNDS = ((r"\b(?:no|not) (?:more|greater|higher|longer|later) than\b", "at most"),
-           (r"\b(?:no|not) (?:less|fewer|lower|shorter|earlier|sooner) than\b", "at least"),
+BOUNDS = ((r"\b(?:no|not)(?: be| been)? (?:more|greater|higher|longer|later) than\b", "at most"),
+           (r"\b(?:no|not)(?: be| been)? (?:less|fewer|lower|shorter|earlier|sooner) than\b", "at least"),
            (r"\b(?:must|should|may|can|does|do|will) not exceed\b", "at most"))
 
 
@@ -123,7 +123,8 @@ def units_and_bounds(text: str) -> str:
     """Number words as digits, halves, units in one spelling, "n't" as "not", bounds as "at most"/"at least"."""
     text = _NUMBER_RUN.sub(_number_value, text)
     text = _HALF.sub(lambda m: f"{m.group(1) or m.group(2)}.5", text)
-    text = re.sub(r"\bhalf an? (hour|day|year|month|week)\b", lambda m: _HALF_OF[m.group(1)], text)
+    text = re.sub(r"\bhalf(?:\s+an?\s+|-|\s+)(hour|day|year|month|week)\b", lambda m: _HALF_OF[m.group(1)], text)
+    text = re.sub(r"\b(?:a )?single (?=(?:hour|day|night|week|month|year)s?\b)", "1 ", text)  # "any single month"
     text = re.sub(r"(\d)-(?=[a-z])", r"\1 ", text)
     for pattern, unit in UNITS:
         text = re.sub(rf"(?<![a-z])(?:{pattern})(?![a-z])", f" {unit} ", text)

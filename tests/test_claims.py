@@ -444,6 +444,8 @@ TYRES = "Rear tyre tread 3.2 mm offside; 8.0 mm nearside (new)."
 TOUR = "The price of NOK 1,850 per person includes the bus, the boat and the Flåm Railway section. Lunch is not included."
 LEAVE = ("- **Volunteering leave:** 2 paid days per year for work with a registered charity. "
          "Volunteering leave is not available during probation and cannot be carried over.")
+DOSES = ("| Group | Daily dose | Number of tablets |\n|---|---|---|\n| A | Velmotrine 10 mg | 1 tablet each morning |\n"
+         "| B | Velmotrine 25 mg | 1 tablet each morning |\n| C | Placebo | 1 tablet each morning |")
 TRIP = "Pocket money is optional and should not exceed £15. A non-refundable deposit of £50 is due with this form."
 
 
@@ -475,6 +477,12 @@ TRIP = "Pocket money is optional and should not exceed £15. A non-refundable de
      ["supported"]),
     ("She gets four small meals of about 90 g each, which is roughly 360 g a day in total [1].",
      "Days 1–3 at home: the diet only, in four small meals a day of about 90 g each.", ["supported"]),
+    # a table cell read with its column's name; "all" of what the evidence states as a kind
+    ("Group A: Velmotrine 10 mg, one tablet each morning [1].", DOSES, ["supported"]),
+    ("Group B: Velmotrine 10 mg, one tablet each morning [1].", DOSES, ["unsupported"]),
+    ("All the timings were tested in Margit's oven [1].", "- Timings were tested in Margit's oven, which runs hot.",
+     ["supported"]),
+    ("All rooms have a balcony [1].", "Rooms on the first floor have a balcony.", ["unsupported"]),
 ])
 def test_comparisons_lists_pronouns_and_quantifiers_are_read_as_meant(reply: str, source: str,
                                                                       expected: list[str]) -> None:

@@ -196,11 +196,12 @@ def _is_aside(clause: str) -> bool:
 
 
 def _label(claim: str, evidence: str, context: str, document: str = "", given: frozenset[str] = frozenset(),
-           cosine: float | None = None) -> str:
+           cosine: float | None = None, columns: str = "") -> str:
     """``evidence``'s verdict on ``claim``: its checkable parts (numbers, names, negation) first, then
-    whether it says the same thing: enough of its words, or (with an embedder) a meaning close enough."""
+    whether it says the same thing: enough of its words (a table row's ``columns`` names count), or (with
+    an embedder) a meaning close enough."""
     slots = slot_conflict(claim, evidence, context, document, given)
-    shared = coverage(claim, evidence)
+    shared = coverage(claim, f"{evidence} {columns}")
     if slots is True and shared < TOPICAL and (cosine is None or cosine < CLOSE):
         slots = None  # another number in a sentence about something else says nothing against the claim
     if slots is True or negation_conflict(claim, evidence) or comparison_conflict(claim, evidence):
@@ -239,14 +240,17 @@ def _surroundings(hits: Sequence[Hit], sources: Sequence[int],
     """Where each sentence stands: its file's head (title and first lines, when retrieved: the parties it names),
     its chunk's opening sentence and the sentence before it,
     which often names what it is about ("- **Hotel Bjørvika Brygge, Oslo** — double room." then "Free
-    cancellation until 7 June 2025."). A name of the claim may be there rather than in the sentence itself."""
+    cancellation until 7 June 2025."), and a table row read with its column names ("Group A").
+    A name of the claim may be there rather than in the sentence itself."""
     titles = {source: " ".join(head) for source, head in _heads(hits, documents).items()}
     out: dict[tuple[int, str], str] = {}
     for n in sources:
-        sentences = evidence_sentences(hits[n - 1].chunk.text)
+        readings = _readings(hits[n - 1].chunk.text)
+        sentences = [plain for plain, _, _ in readings]
         title = titles.get(hits[n - 1].chunk.source, "")
-        for i, sentence in enumerate(sentences):
-            out.setdefault((n, sentence), " ".join(dict.fromkeys([title, sentences[0], *sentences[max(0, i - 1):i]])))
+        for i, (sentence, headed, _) in enumerate(readings):
+            out.setdefault((n, sentence), " ".join(dict.fromkeys(
+                [title, sentences[0], *sentences[max(0, i - 1):i], headed])))
     return out
 
 
@@ -261,19 +265,67 @@ def _document(hits: Sequence[Hit], n: int, documents: Mapping[str, str]) -> str:
 def evidence_sentences(text: str) -> list[str]:
     """The sentences of a source text; each row of a Markdown or plain table is a sentence of its own
     (its cells joined), so one row's numbers are not read against another row's labels."""
-    out: list[str] = []
+    return [plain for plain, _, _ in _readings(text)]
+
+
+def _readings(text: str) -> list[tuple[str, str, str]]:
+    """Each sentence of a source text, and for a table row, also the row read with its column names ("Group
+    A; Daily dose Velmotrine 10 mg" for "A | Velmotrine 10 mg": what a cell means, where a claim may name it)
+    and those names alone."""
+    out: list[tuple[str, str, str]] = []
     prose: list[str] = []
-    for line in text.splitlines():
-        if line.strip().startswith("|") and line.strip().endswith("|"):
-            cells = [c.strip() for c in line.strip().strip("|").split("|")]
-            if not all(re.fullmatch(r":?-{2,}:?", c) for c in cells if c):
-                out.extend(split_sentences("\n".join(prose)))
-                prose = []
-                out.append(" ".join(c for c in cells if c))
+    header: list[str] = []
+    lines = text.splitlines()
+
+    def flush() -> None:
+        out.extend((s, "", "") for s in split_sentences("\n".join(prose)))
+        prose.clear()
+
+    for i, line in enumerate(lines):
+        cells = _cells(line)
+        if cells is None:
+            prose.append(line)
+            header = []
             continue
-        prose.append(line)
-    out.extend(split_sentences("\n".join(prose)))
-    return [s for s in out if s.strip()]
+        if _is_rule(cells):
+            continue
+        flush()
+        following = _cells(lines[i + 1]) if i + 1 < len(lines) else None
+        if following is not None and _is_rule(following):
+            header = cells  # the row above the rule names the columns
+        headed = table_row(cells, header) if header else ""
+        out.append((" ".join(c for c in cells if c), headed, " ".join(header) if headed else ""))
+    flush()
+    return [reading for reading in out if reading[0].strip()]
+
+
+def _columns(hits: Sequence[Hit], sources: Sequence[int]) -> dict[tuple[int, str], str]:
+    """The column names of each table row among the sources' sentences ("rate per pallet", "transit time")."""
+    out: dict[tuple[int, str], str] = {}
+    for n in sources:
+        for plain, _, names in _readings(hits[n - 1].chunk.text):
+            if names:
+                out.setdefault((n, plain), names.lower())
+    return out
+
+
+def _cells(line: str) -> list[str] | None:
+    """A Markdown table row's cells, or None for any other line."""
+    stripped = line.strip()
+    if not (stripped.startswith("|") and stripped.endswith("|") and len(stripped) > 1):
+        return None
+    return [c.strip() for c in stripped.strip("|").split("|")]
+
+
+def _is_rule(cells: Sequence[str]) -> bool:
+    return all(re.fullmatch(r":?-{2,}:?", c) for c in cells if c)
+
+
+def table_row(cells: Sequence[str], header: Sequence[str]) -> str:
+    """A row read with its columns' names, one cell after another ("" when the header does not fit the row)."""
+    if len(header) != len(cells):
+        return ""
+    return "; ".join(f"{h} {c}" if h else c for h, c in zip(header, cells, strict=True) if c)
 
 
 @dataclass(frozen=True)
@@ -325,6 +377,7 @@ def _check(claim: str, hits: Sequence[Hit], sources: Sequence[int], meaning: _Me
         return Claim(text, "unsupported", (), "", cites)
     # A name may be the document's topic, named in its title, or the subject of the sentence before.
     around = _surroundings(hits, sources, reading.documents)
+    columns = _columns(hits, sources)
     # The numbers of a file's title ("Tessellate 4.2.0 Release Notes": its first line, a heading rather than a
     # sentence) are what all of it is about.
     topics = {source: frozenset(s.value for s in stream(line)[1] if s.kind not in ("NAME", "DATE"))
@@ -334,7 +387,8 @@ def _check(claim: str, hits: Sequence[Hit], sources: Sequence[int], meaning: _Me
         where = sentence or evidence
         cosine = meaning.cosines(strip_markers(claim), [where])[0] if meaning is not None else None
         return _label(claim, evidence, around.get((n, where), ""), _document(hits, n, reading.documents),
-                      reading.given | topics.get(hits[n - 1].chunk.source, frozenset()), cosine)
+                      reading.given | topics.get(hits[n - 1].chunk.source, frozenset()), cosine,
+                      columns.get((n, where), ""))
 
     n1, best = ranked[0]
     label_1 = label(claim, n1, best)

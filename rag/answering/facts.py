@@ -394,6 +394,20 @@ _UNIVERSAL_EVIDENCE = re.compile(r"\b(?:all|every|each|any|everything|everyone|e
 _PARTIAL = re.compile(r"\b(?:some|several|certain|a few|most|part of)\b")
 
 
+_RESTRICTING = frozenset("on in at with for from of that which who whose where under over near by without within "
+                         "except apart other".split())
+_ALL_OF = re.compile(r"\ball (?:of )?(?:the |its |your |our )?([a-z]+)")
+
+
+def _generic(claimed: str, text: str) -> bool:
+    """Does the evidence open with a bare plural the claim says "all" of ("All the timings were tested" against
+    "Timings were tested"): a statement of the kind, true of all of them?"""
+    noun = _ALL_OF.search(claimed)
+    first = re.match(r"[^a-z]*([a-z]+)\s+([a-z]+)", text)
+    return bool(noun and first and noun.group(1).endswith("s") and first.group(1) == noun.group(1)
+                and first.group(2) not in _RESTRICTING)  # "Rooms on the first floor": some of them
+
+
 def quantifier_gap(claim: str, evidence: str) -> bool:
     """The claim says "all" ("every", "always", "the entire") and the evidence says nothing of the kind:
     a rule for some cases stated as a rule for all of them."""
@@ -402,7 +416,7 @@ def quantifier_gap(claim: str, evidence: str) -> bool:
         return False
     text = _normalise(evidence)
     if not _PARTIAL.search(text):
-        return not _UNIVERSAL_EVIDENCE.search(text)
+        return not _UNIVERSAL_EVIDENCE.search(text) and not _generic(claimed, text)
     # "code 0 when every file was ingested, 2 when some files failed": the clause the claim's number stands in.
     numbers = {s.value for s in stream(claim)[1] if s.kind != "NAME"}
     clauses = [c for c in re.split(r"[,;]", text) if c.strip()]

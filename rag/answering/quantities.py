@@ -24,12 +24,12 @@ _NUMBER_WORD = "|".join([*_SMALL, *_TENS, *_SCALES])
 _NUMBER_RUN = re.compile(rf"\b(?:a\s+)?(?:{_NUMBER_WORD})(?:(?:\s+and\s+|[\s-]+)(?:{_NUMBER_WORD}))*\b")
 _SCALED = re.compile(r"\b(\d+(?:\.\d+)?)\s*(million|billion|thousand|bn|k)\b")
 _HALF = re.compile(r"\b(\d+) and a half\b|\b(\d+)(?:\.\d+)? ?½")
-UNITS = [(r"kilograms?|kgs", "kg"), (r"kilomet(?:re|er)s?", "km"), (r"percent|per cent|%", " percent"),
+UNITS = [(r"kilograms?|kgs?", "kg"), (r"kilomet(?:re|er)s?|km", "km"), (r"percent|per cent|%", " percent"),
          (r"euros?|eur|€", "euro"), (r"dollars?|usd|\$", "dollar"),
          (r"£|gbp|pounds? sterling|pounds?", "gbp"), (r"microlit(?:re|er)s?|µl|ul", "µl"), (r"millilit(?:re|er)s?|ml", "ml"),
          (r"lit(?:re|er)s?", "litre"), (r"hrs?|hours?", "hour"),
          (r"months?", "month"), (r"years?", "year"), (r"employees|staff|people|persons", "people"),
-         (r"milligrams?", "mg"), (r"grams?", "g"), (r"°\s*c\b|degrees?\s+celsius|celsius", "celsius"),
+         (r"milligrams?|mg", "mg"), (r"grams?", "g"), (r"°\s*c\b|degrees?\s+celsius|celsius", "celsius"),
          (r"°\s*f\b|degrees?\s+fahrenheit|fahrenheit", "fahrenheit"), (r"miles?", "mile"), (r"minutes?|mins?", "minute"),
          (r"days?", "day"), (r"weeks?", "week"), (r"gigabytes?|gb", "gb"), (r"megabytes?|mb", "mb"),
          (r"terabytes?|tb", "tb"), (r"lbs?", "lb")]

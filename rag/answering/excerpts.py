@@ -31,8 +31,6 @@ words only.
 
 from __future__ import annotations
 
-import math
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -55,7 +53,7 @@ class Sentence:
     source: int
     position: int
     text: str
-    overlap: float        # question content words it shares (with its lead), rarer ones weighing more
+    overlap: int          # question content words it shares (with its lead)
     similarity: float     # embedding cosine with the question (the better of its own and its lead's); 0 when not embedded
     lead: str = ""        # the sentence before it, when it opens by pointing back to it; else ""
 
@@ -91,29 +89,16 @@ def rank_sentences(question: str, hits: Sequence[Hit], embedder: Embedder | None
         vectors = vectors / norms[:, None]
         similarity[embedded] = vectors[1:] @ vectors[0]
     terms = [content_words(text) | numbers(text) for _, _, text in found]
-    weight = _rarity(wanted, terms)
     sentences = []
     for n, (rank, position, text) in enumerate(found):
         before = n - 1 if leads and n and found[n - 1][:2] == (rank, position - 1) and refers_back(text) else None
         if before is None:
-            sentences.append(Sentence(rank, position, text, weight(terms[n]), float(similarity[n])))
+            sentences.append(Sentence(rank, position, text, len(wanted & terms[n]), float(similarity[n])))
         else:
-            sentences.append(Sentence(rank, position, text, weight(terms[n] | terms[before]),
+            sentences.append(Sentence(rank, position, text, len(wanted & (terms[n] | terms[before])),
                                       float(max(similarity[n], similarity[before])), found[before][2]))
     # On a tie a sentence goes before its lead: quoted, it says what the lead says and what follows.
     return sorted(sentences, key=lambda s: (-s.score, s.source, s.position - (1.5 if s.lead else 0)))
-
-
-def _rarity(wanted: set[str], terms: Sequence[set[str]]) -> Callable[[set[str]], float]:
-    """How much of the question a sentence holds: each shared word weighted by how few of the retrieved
-    sentences hold it (inverse sentence frequency, scaled to average 1 over the question's words found), so
-    the sentence with "Guanaco" and "Elo" goes before one with "model" and "paper"."""
-    counts = Counter(w for t in terms for w in t & wanted)
-    if not counts:
-        return lambda found: float(len(wanted & found))
-    rarity = {w: math.log(1 + len(terms) / c) for w, c in counts.items()}
-    mean = sum(rarity.values()) / len(rarity)
-    return lambda found: sum(rarity[w] for w in wanted & found) / mean
 
 
 def excerpt(hit: Hit, ranked: Sequence[Sentence], rank: int, per_source: int) -> str:

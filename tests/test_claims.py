@@ -176,6 +176,16 @@ SHEET = ("Charging the battery fully takes 4 hours with the standard charger and
          "Adults may take one or two tablets every 4 to 6 hours, with no more than 8 tablets in 24 hours.")
 
 
+PLANS = "| Plan | Price | Phone support |\n|---|---|---|\n| Basic | 10 euros | No |\n| Pro | 20 euros | Yes |"
+TYRES = "Rear tyre tread 3.2 mm offside; 8.0 mm nearside (new)."
+TOUR = "The price of NOK 1,850 per person includes the bus, the boat and the Flåm Railway section. Lunch is not included."
+LEAVE = ("- **Volunteering leave:** 2 paid days per year for work with a registered charity. "
+         "Volunteering leave is not available during probation and cannot be carried over.")
+DOSES = ("| Group | Daily dose | Number of tablets |\n|---|---|---|\n| A | Velmotrine 10 mg | 1 tablet each morning |\n"
+         "| B | Velmotrine 25 mg | 1 tablet each morning |\n| C | Placebo | 1 tablet each morning |")
+TRIP = "Pocket money is optional and should not exceed £15. A non-refundable deposit of £50 is due with this form."
+
+
 @pytest.mark.parametrize(("reply", "expected"), [
     ("Sure! Here's what the sheet says about charging:\n\n* **Standard charger:** four hours\n"
      "* **Fast charger:** two and a half hours\n\nLet me know if you need anything else.", ["supported", "supported"]),
@@ -412,6 +422,12 @@ def test_answer_words_and_references_that_open_a_claim_are_set_aside() -> None:
     ("Each ward has 12 beds and 4 nurses [1].", "Each ward has 12 beds and 3 nurses."),
     ("Labour costs £43 per hour [1].", "Labour is charged at £86 an hour, with a minimum of 2 hours."),
     ("Scans are booked for week 6 and 18 weeks later [1].", "Scans are booked for Week 6 and Week 18 of the programme."),
+    # "all" of a bare plural narrowed by what follows it; "one" before a unit is a number
+    ("All rooms have balconies [1].", "Rooms facing the sea have balconies."),
+    ("The contract has a minimum one year term [1].", "The contract has a minimum two year term."),
+    # a table row is read with its own column names, never with the row above (another item)
+    ("The Basic plan costs 20 euros [1].", PLANS),
+    ("Group B takes Velmotrine 25 mg [1].", DOSES.replace("25 mg", "50 mg")),
 ])
 def test_rules_that_read_more_do_not_let_a_wrong_claim_through(reply: str, source: str) -> None:
     assert _labels(reply, source) != ["supported"]
@@ -438,15 +454,6 @@ def test_a_rate_times_its_unit_and_the_question_s_amount_against_a_limit() -> No
         "supported"]
     assert labels("The deposit is £800 and must be paid within 14 days [1].",
                   "The deposit is £500 and must be paid within 14 days.", "Is the deposit £800?") != ["supported"]
-
-
-TYRES = "Rear tyre tread 3.2 mm offside; 8.0 mm nearside (new)."
-TOUR = "The price of NOK 1,850 per person includes the bus, the boat and the Flåm Railway section. Lunch is not included."
-LEAVE = ("- **Volunteering leave:** 2 paid days per year for work with a registered charity. "
-         "Volunteering leave is not available during probation and cannot be carried over.")
-DOSES = ("| Group | Daily dose | Number of tablets |\n|---|---|---|\n| A | Velmotrine 10 mg | 1 tablet each morning |\n"
-         "| B | Velmotrine 25 mg | 1 tablet each morning |\n| C | Placebo | 1 tablet each morning |")
-TRIP = "Pocket money is optional and should not exceed £15. A non-refundable deposit of £50 is due with this form."
 
 
 @pytest.mark.parametrize(("reply", "source", "expected"), [
@@ -502,3 +509,19 @@ def test_a_claim_is_read_with_its_file_s_title_when_the_title_was_not_retrieved(
     assert [c.label for c in check_claims(reply, [hit], documents=documents)] == ["supported"]
     assert [c.label for c in check_claims("Release 4.1.0 fixes two vulnerabilities [1].", [hit],
                                           documents=documents)] != ["supported"]
+
+
+@pytest.mark.parametrize(("reply", "sources"), [
+    # "the fast one": a pronoun, and "costs" in the sentence's head says nothing of which price
+    ("The fast one costs 20 euros [1].", ["The fast charger costs 20 euros; the slow one costs 10 euros."]),
+    # comparatives whose direction depends on what is measured are not read; nor a clause of two numbers
+    ("The express train is faster than the regional train [1].",
+     ["The express train takes 3 hours; the regional train takes 5 hours."]),
+    ("Hotel Alpha is cheaper than Hotel Beta [1].",
+     ["Hotel Alpha is rated 9.1 and costs 120 euros a night; Hotel Beta is rated 8.2 and costs 150 euros a night."]),
+    # a negation elsewhere denies something else ("overtime"), not what the best sentence leaves out
+    ("Full-time staff get 2 paid volunteering days per year [1].",
+     ["2 paid volunteering days per year.", "Full-time staff do not get paid overtime."]),
+])
+def test_new_rules_do_not_contradict_a_right_claim(reply: str, sources: list[str]) -> None:
+    assert "contradicted" not in _labels(reply, *sources)

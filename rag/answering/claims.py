@@ -38,7 +38,7 @@ from indexes import Embedder, Hit
 from rag.answering.comparison import comparison_conflict
 from rag.answering.facts import content_of, coverage, quantifier_gap, slot_conflict, stream, words
 from rag.answering.lists import list_gap
-from rag.answering.negation import negation_conflict
+from rag.answering.negation import denied_words, negation_conflict
 from rag.records import Claim
 from rag.text import MARKER, split_sentences, strip_markers
 
@@ -196,12 +196,11 @@ def _is_aside(clause: str) -> bool:
 
 
 def _label(claim: str, evidence: str, context: str, document: str = "", given: frozenset[str] = frozenset(),
-           cosine: float | None = None, columns: str = "") -> str:
+           cosine: float | None = None) -> str:
     """``evidence``'s verdict on ``claim``: its checkable parts (numbers, names, negation) first, then
-    whether it says the same thing: enough of its words (a table row's ``columns`` names count), or (with
-    an embedder) a meaning close enough."""
+    whether it says the same thing: enough of its words, or (with an embedder) a meaning close enough."""
     slots = slot_conflict(claim, evidence, context, document, given)
-    shared = coverage(claim, f"{evidence} {columns}")
+    shared = coverage(claim, evidence)
     if slots is True and shared < TOPICAL and (cosine is None or cosine < CLOSE):
         slots = None  # another number in a sentence about something else says nothing against the claim
     if slots is True or negation_conflict(claim, evidence) or comparison_conflict(claim, evidence):
@@ -221,6 +220,16 @@ _DATE_KINDS = frozenset(["DATE", "YEAR", *(stream(f"1 {month}")[1][0].kind for m
 
 def _candidates(hits: Sequence[Hit], sources: Sequence[int]) -> list[tuple[int, str]]:
     return [(n, s) for n in sources for s in evidence_sentences(hits[n - 1].chunk.text)]
+
+
+def _title_numbers(claim: str, title: str) -> frozenset[str]:
+    """The numbers of ``title`` that ``claim`` states next to a word they stand next to in the title."""
+    def beside(text: str) -> dict[str, set[str]]:
+        tokens, slots = stream(text)
+        return {s.value: {w for t in tokens[max(0, s.place - 1):s.place + 2] for w in content_of(t)}
+                for s in slots if s.kind not in ("NAME", "DATE")}
+    mine, theirs = beside(claim), beside(title)
+    return frozenset(v for v, near in mine.items() if near & theirs.get(v, set()))
 
 
 def _is_title(line: str) -> bool:
@@ -246,11 +255,12 @@ def _surroundings(hits: Sequence[Hit], sources: Sequence[int],
     out: dict[tuple[int, str], str] = {}
     for n in sources:
         readings = _readings(hits[n - 1].chunk.text)
-        sentences = [plain for plain, _, _ in readings]
+        sentences = [plain for plain, _ in readings]
         title = titles.get(hits[n - 1].chunk.source, "")
-        for i, (sentence, headed, _) in enumerate(readings):
-            out.setdefault((n, sentence), " ".join(dict.fromkeys(
-                [title, sentences[0], *sentences[max(0, i - 1):i], headed])))
+        for i, (sentence, headed) in enumerate(readings):
+            # A table row is read with its column names, never with the row above: that is another item.
+            around = [title, headed] if headed else [title, sentences[0], *sentences[max(0, i - 1):i]]
+            out.setdefault((n, sentence), " ".join(dict.fromkeys(around)))
     return out
 
 
@@ -265,20 +275,19 @@ def _document(hits: Sequence[Hit], n: int, documents: Mapping[str, str]) -> str:
 def evidence_sentences(text: str) -> list[str]:
     """The sentences of a source text; each row of a Markdown or plain table is a sentence of its own
     (its cells joined), so one row's numbers are not read against another row's labels."""
-    return [plain for plain, _, _ in _readings(text)]
+    return [plain for plain, _ in _readings(text)]
 
 
-def _readings(text: str) -> list[tuple[str, str, str]]:
+def _readings(text: str) -> list[tuple[str, str]]:
     """Each sentence of a source text, and for a table row, also the row read with its column names ("Group
-    A; Daily dose Velmotrine 10 mg" for "A | Velmotrine 10 mg": what a cell means, where a claim may name it)
-    and those names alone."""
-    out: list[tuple[str, str, str]] = []
+    A; Daily dose Velmotrine 10 mg" for "A | Velmotrine 10 mg": what a cell means, where a claim may name it)."""
+    out: list[tuple[str, str]] = []
     prose: list[str] = []
     header: list[str] = []
     lines = text.splitlines()
 
     def flush() -> None:
-        out.extend((s, "", "") for s in split_sentences("\n".join(prose)))
+        out.extend((s, "") for s in split_sentences("\n".join(prose)))
         prose.clear()
 
     for i, line in enumerate(lines):
@@ -293,20 +302,9 @@ def _readings(text: str) -> list[tuple[str, str, str]]:
         following = _cells(lines[i + 1]) if i + 1 < len(lines) else None
         if following is not None and _is_rule(following):
             header = cells  # the row above the rule names the columns
-        headed = table_row(cells, header) if header else ""
-        out.append((" ".join(c for c in cells if c), headed, " ".join(header) if headed else ""))
+        out.append((" ".join(c for c in cells if c), table_row(cells, header) if header else ""))
     flush()
     return [reading for reading in out if reading[0].strip()]
-
-
-def _columns(hits: Sequence[Hit], sources: Sequence[int]) -> dict[tuple[int, str], str]:
-    """The column names of each table row among the sources' sentences ("rate per pallet", "transit time")."""
-    out: dict[tuple[int, str], str] = {}
-    for n in sources:
-        for plain, _, names in _readings(hits[n - 1].chunk.text):
-            if names:
-                out.setdefault((n, plain), names.lower())
-    return out
 
 
 def _cells(line: str) -> list[str] | None:
@@ -364,6 +362,10 @@ def _rank(claim: str, candidates: list[tuple[int, str]], meaning: _Meaning | Non
     return [candidates[i] for i in sorted(scores, key=lambda i: -scores[i])]
 
 
+# Verbs that say little of what a negation denies ("do not get paid overtime" denies the overtime).
+_LIGHT_VERBS = content_of("get gets got make makes made take takes took give gives gave use uses used")
+
+
 def _check(claim: str, hits: Sequence[Hit], sources: Sequence[int], meaning: _Meaning | None,
            reading: _Reading) -> Claim:
     """Label one claim; a claim of conjoined parts ("X, and Y") is supported when each part is,
@@ -377,18 +379,16 @@ def _check(claim: str, hits: Sequence[Hit], sources: Sequence[int], meaning: _Me
         return Claim(text, "unsupported", (), "", cites)
     # A name may be the document's topic, named in its title, or the subject of the sentence before.
     around = _surroundings(hits, sources, reading.documents)
-    columns = _columns(hits, sources)
-    # The numbers of a file's title ("Tessellate 4.2.0 Release Notes": its first line, a heading rather than a
-    # sentence) are what all of it is about.
-    topics = {source: frozenset(s.value for s in stream(line)[1] if s.kind not in ("NAME", "DATE"))
+    # A number of a file's title ("Tessellate 4.2.0 Release Notes": its first line, a heading rather than a
+    # sentence) is what all of it is about, when the claim gives it beside one of the title's words ("Release 4.2.0").
+    topics = {source: _title_numbers(claim, line)
               for source, head in _heads(hits, reading.documents).items() for line in head[:1] if _is_title(line)}
 
     def label(claim: str, n: int, evidence: str, sentence: str | None = None) -> str:
         where = sentence or evidence
         cosine = meaning.cosines(strip_markers(claim), [where])[0] if meaning is not None else None
         return _label(claim, evidence, around.get((n, where), ""), _document(hits, n, reading.documents),
-                      reading.given | topics.get(hits[n - 1].chunk.source, frozenset()), cosine,
-                      columns.get((n, where), ""))
+                      reading.given | topics.get(hits[n - 1].chunk.source, frozenset()), cosine)
 
     n1, best = ranked[0]
     label_1 = label(claim, n1, best)
@@ -403,7 +403,7 @@ def _check(claim: str, hits: Sequence[Hit], sources: Sequence[int], meaning: _Me
         # adds it ("including during probation") is contradicted there.
         unsaid = content_of(text) - content_of(best)
         for n, other in ranked[1:8] if unsaid else ():
-            if content_of(other) & unsaid and negation_conflict(claim, other):
+            if (denied_words(other) - _LIGHT_VERBS) & unsaid and negation_conflict(claim, other):
                 return Claim(text, "contradicted", (n,), other, cites)
     if label_1 == "unsupported":
         # A claim may join two sentences of a source ("the deposit is three months' rent" and "rent is

@@ -18,10 +18,10 @@ from rag.answering.quantities import as_number
 
 __all__ = ["comparison_conflict"]
 
-_MORE = frozenset("more higher greater larger bigger longer heavier older later faster wider taller deeper "
-                  "costlier pricier stronger".split())
-_LESS = frozenset("less fewer lower smaller shorter lighter younger earlier slower cheaper narrower shallower "
-                  "weaker".split())
+# Only words whose direction does not depend on what is measured: "faster" is a smaller duration but a larger
+# speed, "older" an earlier year but a larger age, so neither is read.
+_MORE = frozenset("more higher greater larger bigger longer heavier wider taller deeper costlier pricier".split())
+_LESS = frozenset("less fewer lower smaller shorter lighter cheaper narrower shallower".split())
 _BOUNDS = frozenset("no not nothing any at".split())  # "no more than", "not less than": a limit, not a ranking
 
 
@@ -45,8 +45,8 @@ def _key(token: str) -> str:
 
 
 def _value_near(word: str, tokens: Sequence[str], numbers: dict[int, tuple[float, str]]) -> tuple[float, str] | None:
-    """The number in the same clause of the evidence as ``word``, nearest to it; None if ``word`` is absent
-    or stands in more than one place."""
+    """The number in the same clause of the evidence as ``word``; None if ``word`` is absent or stands in more
+    than one place, or its clause holds no number or several."""
     places = [i for i, t in enumerate(tokens) if _key(t) == word]
     if len(places) != 1:
         return None
@@ -54,7 +54,7 @@ def _value_near(word: str, tokens: Sequence[str], numbers: dict[int, tuple[float
     start = max((k + 1 for k in range(at) if tokens[k] == "|"), default=0)
     end = next((k for k in range(at, len(tokens)) if tokens[k] == "|"), len(tokens))
     near = [p for p in numbers if start <= p < end]
-    return numbers[min(near, key=lambda p: abs(p - at))] if near else None
+    return numbers[near[0]] if len(near) == 1 else None  # two numbers in the clause: which one is compared?
 
 
 def comparison_conflict(claim: str, evidence: str) -> bool:

@@ -63,7 +63,8 @@ _FREE = re.compile(r"\b(?:free of (?:charge|cost)|(?:at|for|with) no (?:extra |a
 _PRONOUN_ONE = re.compile(
     r"\b((?:the|this|that|a|an|another|each|every|any|no|which)\s+(?:(?!(?:is|are|was|were|be|has|have|had|costs?|"
     r"takes?|and|or|of|to|by|than|at|for|in|on|with|from|only)\b)[a-z][a-z-]*\s+){1,2})one\b"
-    r"(?!\s*(?:of\b|hundred|thousand|million|billion|\d|-))")
+    r"(?=\s*(?:[.,;:!?)]|$)|\s+(?:is|was|has|have|had|does|did|will|can|could|must|may|might|should|would|costs?|"
+    r"takes?|needs?|runs?|and|or|but|with|for|in|on|at|to|that|which|who|instead)\b)")
 
 
 @functools.lru_cache(maxsize=8192)  # the same source sentences are read for every claim of a reply
@@ -78,7 +79,7 @@ def _normalise(text: str) -> str:
     text = re.sub(r"\b(the|this|that|each|every|any|no|next|first|last|other|same|new|previous|following|latest|final)"
                   r" one\b", r"\1 item", text)  # "the next one is an interim service": no number
     text = re.sub(r"\bone of\b", "among", text)  # "one of the two periods": a member, not a count
-    text = _PRONOUN_ONE.sub(r"\1 item", text)  # "with the fast one", "a cheaper one is": no number either
+    text = _PRONOUN_ONE.sub(r"\1", text)  # "with the fast one", "a cheaper one is": no number either
     text = _FREE.sub("no charge", text)  # "free of charge", "(no charge)", "is free": one negation each
     return units_and_bounds(text)
 
@@ -245,10 +246,12 @@ def _owners(tokens: Sequence[str], places: Sequence[int], *, shared_head: bool) 
     after it ("ends on 28 February") or the name before it (its subject: "Marcus Boateng was elected"),
     the word right after a number to that number ("8 tablets").
     With ``shared_head``, the words before the first of several slots are the sentence's common
-    subject and belong to none."""
+    subject and belong to none, wherever else they stand ("The fast charger costs 20 euros; the slow one costs
+    10 euros": "costs" says nothing of which price)."""
     owners: dict[str, set[int]] = {}
     if not places:
         return owners
+    head = {_stem(t) for t in tokens[:places[0]] if _is_content(t)} if shared_head and len(places) > 1 else set()
     clause, clauses, rank, ranks = 0, [], 0, []
     for token in tokens:
         clause += token in _JOINS
@@ -258,7 +261,7 @@ def _owners(tokens: Sequence[str], places: Sequence[int], *, shared_head: bool) 
     for i, token in enumerate(tokens):
         if i in places or not _is_content(token):
             continue
-        if shared_head and len(places) > 1 and i < places[0]:
+        if (shared_head and len(places) > 1 and i < places[0]) or _stem(token) in head:
             continue
         if i - 1 in places and tokens[i - 1][:1].isdigit():
             owners.setdefault(_stem(token), set()).add(places.index(i - 1))
@@ -394,8 +397,8 @@ _UNIVERSAL_EVIDENCE = re.compile(r"\b(?:all|every|each|any|everything|everyone|e
 _PARTIAL = re.compile(r"\b(?:some|several|certain|a few|most|part of)\b")
 
 
-_RESTRICTING = frozenset("on in at with for from of that which who whose where under over near by without within "
-                         "except apart other".split())
+_VERBS = frozenset("are were is was have has had can could must may might will would should shall do does did get "
+                   "need take run include cover".split())
 _ALL_OF = re.compile(r"\ball (?:of )?(?:the |its |your |our )?([a-z]+)")
 
 
@@ -405,7 +408,7 @@ def _generic(claimed: str, text: str) -> bool:
     noun = _ALL_OF.search(claimed)
     first = re.match(r"[^a-z]*([a-z]+)\s+([a-z]+)", text)
     return bool(noun and first and noun.group(1).endswith("s") and first.group(1) == noun.group(1)
-                and first.group(2) not in _RESTRICTING)  # "Rooms on the first floor": some of them
+                and first.group(2) in _VERBS)  # "Rooms facing the sea", "Rooms on the first floor": some of them
 
 
 def quantifier_gap(claim: str, evidence: str) -> bool:

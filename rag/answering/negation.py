@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from rag.answering.facts import _content, _is_content, _normalise, _stem, words
 from rag.text import NEGATIONS
 
-__all__ = ["negation_conflict"]
+__all__ = ["denied_words", "negation_conflict"]
 
 # Where a clause with its own polarity starts: not at every comma ("Block C's roof, replaced in 2019, is not
 # part of this project" is one clause), but after ";", ":" or a comma and a conjunction, and at "but" or "unless".
@@ -48,6 +48,12 @@ def _denied(tokens: Sequence[str]) -> tuple[frozenset[str], frozenset[str]]:
             after.update([_stem(t) for t in tokens[i + 1:] if _is_content(t)][:_SCOPE])
             before.update([_stem(t) for t in tokens[:i] if _is_content(t)][-3:])
     return frozenset(after), frozenset(before)
+
+
+def denied_words(text: str) -> frozenset[str]:
+    """The content words the negations of ``text`` deny ("not available during probation": available,
+    probation), stemmed as the other checks read them."""
+    return _denied(words(_normalise(text)))[0]
 
 
 def _exception_conflict(claim: Sequence[str], rule: Sequence[str], exception: Sequence[str]) -> bool:

@@ -123,7 +123,7 @@ def units_and_bounds(text: str) -> str:
     """Number words as digits, halves, units in one spelling, "n't" as "not", bounds as "at most"/"at least"."""
     text = _NUMBER_RUN.sub(_number_value, text)
     text = _HALF.sub(lambda m: f"{m.group(1) or m.group(2)}.5", text)
-    text = re.sub(r"\bhalf(?:\s+an?\s+|-|\s+)(hour|day|year|month|week)\b", lambda m: _HALF_OF[m.group(1)], text)
+    text = re.sub(r"\bhalf(?:\s+an?\s+|\s+|-(?=hour))(hour|day|year|month|week)\b", lambda m: _HALF_OF[m.group(1)], text)
     text = re.sub(r"\b(?:a )?single (?=(?:hour|day|night|week|month|year)s?\b)", "1 ", text)  # "any single month"
     text = re.sub(r"(\d)-(?=[a-z])", r"\1 ", text)
     for pattern, unit in UNITS:

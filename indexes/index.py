@@ -30,19 +30,20 @@ import numpy as np
 
 from indexes.bm25 import Bm25Index
 from indexes.errors import EmbedderMismatchError, IndexFormatError
-from indexes.layout import DB, bm25_dir, stored_texts
+from indexes.layout import DB, LOCK, bm25_dir, stored_texts
 from indexes.manifest import FORMAT_VERSION, EmbedderInfo, Manifest, is_index_file, read_manifest, write_manifest
 from indexes.records import Chunk, Hit
 from indexes.segments import Delta, LayeredBm25, LayeredVectors
 from indexes.store import ChunkStore, SourceRecord
 from indexes.vectors import VectorIndex
-from indexes.writer import IndexWriter
+from indexes.writer import IndexWriter, take_lock
 
 __all__ = ["Index", "IndexWriter"]
 
 log = logging.getLogger(__name__)
 
 _MIGRATE_WAIT = 30.0  # seconds to wait for another writer before migrating an older index
+_CREATE_WAIT = 600.0  # seconds another creator (or a writer of a just-created index) may hold the lock
 
 
 class Index:
@@ -59,14 +60,30 @@ class Index:
 
     # -- opening -----------------------------------------------------------------------
     @classmethod
-    def create(cls, directory: str | Path, embedder: EmbedderInfo, settings: dict[str, Any] | None = None) -> Index:
-        """Make a new, empty index in ``directory`` (which must not hold one already)."""
+    def create(cls, directory: str | Path, embedder: EmbedderInfo, settings: dict[str, Any] | None = None, *,
+               exist_ok: bool = False) -> Index:
+        """Make a new, empty index in ``directory`` (which must not hold one already, unless ``exist_ok``:
+        then one that another process created meanwhile is opened). Creation holds the writer's lock, so
+        two processes creating the same index at once make it once."""
         directory = Path(directory).expanduser().resolve()
-        if (directory / "manifest.json").exists():
+        if (directory / "manifest.json").exists() and not exist_ok:
             raise IndexFormatError(f"an index already exists at {directory}")
         directory.mkdir(parents=True, exist_ok=True)
+        lock = take_lock(directory, _CREATE_WAIT)
+        try:
+            if (directory / "manifest.json").exists():
+                if not exist_ok:
+                    raise IndexFormatError(f"an index already exists at {directory}")
+            else:
+                cls._make(directory, embedder, settings)
+        finally:
+            lock.close()
+        return cls.open(directory)
+
+    @staticmethod
+    def _make(directory: Path, embedder: EmbedderInfo, settings: dict[str, Any] | None) -> None:
         for leftover in directory.iterdir():  # an earlier creation that died before its manifest
-            if is_index_file(leftover.name) and leftover.is_file():
+            if is_index_file(leftover.name) and leftover.is_file() and leftover.name != LOCK:
                 leftover.unlink()
         store = ChunkStore(directory / DB)
         store.set_meta("generation", "0")
@@ -76,7 +93,6 @@ class Index:
         now = time.time()
         write_manifest(directory, Manifest(embedder=embedder, generation=0, settings=dict(settings or {}),
                                            counts={"sources": 0, "chunks": 0}, created=now, updated=now))
-        return cls.open(directory)
 
     @classmethod
     def open(cls, directory: str | Path, *, migrate: bool = True) -> Index:

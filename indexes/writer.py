@@ -40,12 +40,12 @@ from indexes.segments import COMPACT_RATIO, DELTA_FROM, Delta, base_stats, resco
 from indexes.store import ChunkStore, SourceRecord
 from indexes.vectors import FLAT_LIMIT, VectorIndex
 
-__all__ = ["IndexWriter"]
+__all__ = ["IndexWriter", "take_lock"]
 
 log = logging.getLogger(__name__)
 
 
-def _take_lock(directory: Path, wait: float) -> IO[str]:
+def take_lock(directory: Path, wait: float) -> IO[str]:
     """Hold ``write.lock`` (an OS lock through ``filelock``: flock on Unix, LockFileEx on
     Windows; released by the OS if the process dies) and write our pid into it."""
     handle = open(directory / LOCK, "a+", encoding="utf-8")
@@ -78,7 +78,7 @@ class IndexWriter:
 
     def __init__(self, directory: Path, *, wait: float = 0.0) -> None:
         self.directory = directory
-        self._lock = _take_lock(directory, wait)
+        self._lock = take_lock(directory, wait)
         self._dirty = False
         self._bm25_changes = Bm25Changes()
         self._bm25: Bm25Index | None = None  # the committed generation's, with its token store

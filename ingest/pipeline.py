@@ -80,8 +80,8 @@ def open_or_create(directory: Path, embedder: Embedder, chunker: ChunkerSettings
     try:
         index = Index.open(directory)
     except IndexMissingError:
-        return Index.create(directory, embedder_info(embedder), {"chunker": chunker.to_json(), **HEADER_SETTINGS,
-                                                                 BACKEND_KEY: backend_of(embedder)})
+        index = Index.create(directory, embedder_info(embedder), {"chunker": chunker.to_json(), **HEADER_SETTINGS,
+                                                                  BACKEND_KEY: backend_of(embedder)}, exist_ok=True)
     try:
         index.require_embedder(embedder.name, embedder.dimension)
         require_backend(index, embedder)

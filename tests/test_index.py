@@ -163,3 +163,28 @@ def test_no_pickle_in_index(index: Index) -> None:
     for path in files:
         assert b"\x80\x04\x95" not in path.read_bytes()[:4096], path  # pickle protocol 4 header
     assert np.isfinite(Index.open(index.directory).search(EMB.embed(["words"])[0], 1)[0].score)
+
+
+def _create(directory: str, start: multiprocessing.synchronize.Event) -> None:
+    start.wait(30)
+    with Index.create(directory, EmbedderInfo(EMB.name, EMB.dimension, EMB.max_tokens), exist_ok=True) as index:
+        assert index.chunk_ids() == []
+
+
+def test_two_processes_creating_one_index_make_it_once(tmp_path: Path) -> None:
+    """`rag eval` runs started together share one cached index: both creations succeed, one index results."""
+    ctx = multiprocessing.get_context("spawn")
+    start = ctx.Event()
+    directory = tmp_path / "idx"
+    workers = [ctx.Process(target=_create, args=(str(directory), start)) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    start.set()
+    for worker in workers:
+        worker.join(120)
+    assert [w.exitcode for w in workers] == [0, 0, 0]
+    with Index.open(directory) as index:
+        assert index.chunk_ids() == [] and index.generation == 0
+    _add(Index.open(directory), "a.txt", ["alpha beta"])
+    with pytest.raises(IndexFormatError, match="already exists"):
+        Index.create(directory, EmbedderInfo(EMB.name, EMB.dimension, EMB.max_tokens))

@@ -236,22 +236,25 @@ def _is_title(line: str) -> bool:
     return len(words(line)) <= 15 and not line.rstrip().endswith((".", "!", "?", ";", ":"))
 
 
+_HEAD_CHARS = 2000  # a file's head is read from its first characters, not its whole text (a book: 300 kB)
+
+
 def _heads(hits: Sequence[Hit], documents: Mapping[str, str]) -> dict[str, list[str]]:
     """Each file's head (its title and first sentences), from ``documents`` or its retrieved first chunk."""
-    heads = {source: evidence_sentences(text)[:3] for source, text in documents.items()}
+    heads = {source: evidence_sentences(text[:_HEAD_CHARS])[:3] for source, text in documents.items()}
     heads.update({h.chunk.source: evidence_sentences(h.chunk.text)[:3] for h in hits
                   if h.chunk.start == 0 and h.chunk.page in (None, 1)})
     return heads
 
 
 def _surroundings(hits: Sequence[Hit], sources: Sequence[int],
-                  documents: Mapping[str, str]) -> dict[tuple[int, str], str]:
+                  heads: Mapping[str, list[str]]) -> dict[tuple[int, str], str]:
     """Where each sentence stands: its file's head (title and first lines, when retrieved: the parties it names),
     its chunk's opening sentence and the sentence before it,
     which often names what it is about ("- **Hotel Bjørvika Brygge, Oslo** — double room." then "Free
     cancellation until 7 June 2025."), and a table row read with its column names ("Group A").
     A name of the claim may be there rather than in the sentence itself."""
-    titles = {source: " ".join(head) for source, head in _heads(hits, documents).items()}
+    titles = {source: " ".join(head) for source, head in heads.items()}
     out: dict[tuple[int, str], str] = {}
     for n in sources:
         readings = _readings(hits[n - 1].chunk.text)
@@ -332,6 +335,7 @@ class _Reading:
 
     given: frozenset[str] = frozenset()  # numbers the question states ("a ratio of 1.6")
     documents: Mapping[str, str] = field(default_factory=dict)  # source path -> all its indexed text
+    heads: Mapping[str, list[str]] = field(default_factory=dict)  # source path -> its title and first sentences
 
 
 class _Meaning:
@@ -378,11 +382,11 @@ def _check(claim: str, hits: Sequence[Hit], sources: Sequence[int], meaning: _Me
     if not ranked:
         return Claim(text, "unsupported", (), "", cites)
     # A name may be the document's topic, named in its title, or the subject of the sentence before.
-    around = _surroundings(hits, sources, reading.documents)
+    around = _surroundings(hits, sources, reading.heads)
     # A number of a file's title ("Tessellate 4.2.0 Release Notes": its first line, a heading rather than a
     # sentence) is what all of it is about, when the claim gives it beside one of the title's words ("Release 4.2.0").
     topics = {source: _title_numbers(claim, line)
-              for source, head in _heads(hits, reading.documents).items() for line in head[:1] if _is_title(line)}
+              for source, head in reading.heads.items() for line in head[:1] if _is_title(line)}
 
     def label(claim: str, n: int, evidence: str, sentence: str | None = None) -> str:
         where = sentence or evidence
@@ -445,7 +449,8 @@ def check_claims(reply: str, hits: Sequence[Hit], embedder: Embedder | None = No
     Numbers the ``question`` states ("a ratio of 1.6") may be repeated without a source holding them."""
     meaning = _Meaning(embedder) if embedder is not None and getattr(embedder, "name", "") != "hash" else None
     # Only numbers: the question's names are what the reply must attach its facts to, not evidence of them.
-    reading = _Reading(frozenset(s.value for s in stream(question)[1] if s.kind != "NAME"), documents or {})
+    reading = _Reading(frozenset(s.value for s in stream(question)[1] if s.kind != "NAME"), documents or {},
+                       _heads(hits, documents or {}))
     out = []
     for shown, claim in claim_pairs(reply):
         if claim != shown and _PRONOUN_SUBJECT.match(shown):

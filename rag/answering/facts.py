@@ -275,13 +275,18 @@ def _owners(tokens: Sequence[str], places: Sequence[int], *, shared_head: bool) 
     return owners
 
 
+@functools.lru_cache(maxsize=16)  # a file's whole text, read for every name of every claim of a reply
+def _lower(text: str) -> str:
+    return text.lower()
+
+
 def _name_present(name: str, evidence: str, context: str, document: str) -> bool:
     """A claim's name is in the evidence or what surrounds it; or the document gives it in full and the
     evidence by one of its words ("Piotr" for "Piotr Kowalski", "Achebe" for "Prof. Samuel Achebe")."""
     if name in context.lower() or name in evidence.lower():
         return True
     parts = [w for w in name.split() if len(w) > 2 and w not in _TITLES]
-    return len(parts) > 1 and name in document.lower() and bool(set(parts) & set(words(evidence)))
+    return len(parts) > 1 and bool(set(parts) & set(words(evidence))) and name in _lower(document)
 
 
 def _named_by_part(claim_slots: Sequence[_Slot], tokens: Sequence[str], slots: Sequence[_Slot],

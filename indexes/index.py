@@ -22,7 +22,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -199,6 +199,9 @@ class Index:
         """All the text of ``source`` this generation holds, chunk after chunk in reading order."""
         return "\n".join(self._store.source_texts(source, self.generation))
 
+    def documents(self, sources: Sequence[str]) -> Mapping[str, str]:
+        return _Documents(self, list(dict.fromkeys(sources)))  # each ``document`` read when first looked up
+
     def bm25(self) -> Bm25Index | LayeredBm25:
         """This generation's BM25 index (its base's, with its delta's), loaded on first use.
 
@@ -277,3 +280,21 @@ class Index:
     def writer(self, *, wait: float = 0.0) -> IndexWriter:
         """Take the write lock (waiting up to ``wait`` seconds) and return a writer."""
         return IndexWriter(self.directory, wait=wait)
+
+
+class _Documents(Mapping[str, str]):
+    def __init__(self, index: Index, sources: list[str]) -> None:
+        self._index, self._sources, self._read = index, sources, dict[str, str]()
+
+    def __getitem__(self, source: str) -> str:
+        if source not in self._read:
+            if source not in self._sources:
+                raise KeyError(source)
+            self._read[source] = self._index.document(source)
+        return self._read[source]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._sources)
+
+    def __len__(self) -> int:
+        return len(self._sources)

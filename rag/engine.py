@@ -264,8 +264,8 @@ class RAG:
         """Run the model on a prepared ``plan`` (see ``prepare``): pieces of the reply, then the ``Answer``."""
         # Timings count from the start of retrieval (models were loaded before it).
         started = time.perf_counter() - (plan.retrieve_ms + plan.plan_ms) / 1000
-        # Claims are read against the whole file of each source too: its title and the names it gives in full.
-        documents = {source: self.index.document(source) for source in dict.fromkeys(h.chunk.source for h in plan.hits)}
+        # Claims are also read against each source's whole file, looked up only when checked (after generation).
+        documents = self.index.documents([h.chunk.source for h in plan.hits])
         yield from answer_stream(plan, self.generator, max_tokens=self.answer_tokens,
                                  temperature=self.config.temperature, started=started, embedder=self.embedder,
                                  documents=documents)

@@ -21,8 +21,9 @@ catch: synonyms and antonyms without an embedder, roles carried by common nouns 
 "the landlord") and claims the sources imply without saying.
 
 Over 300 lines on purpose: splitting claims, choosing their evidence and labelling them share the
-per-reply memo of sentence vectors and the claim's lead context; parts that make a claim true or
-false live in ``rag.answering.facts`` and ``rag.answering.quantities``.
+per-reply memo of sentence vectors and the claim's lead context; how source text is read (sentences, table
+rows, a file's head) lives in ``rag.answering.passages``, the parts that make a claim true or false in
+``rag.answering.facts``, ``.quantities``, ``.negation``, ``.quantifiers``, ``.comparison`` and ``.lists``.
 """
 
 from __future__ import annotations
@@ -36,9 +37,11 @@ import numpy as np
 
 from indexes import Embedder, Hit
 from rag.answering.comparison import comparison_conflict
-from rag.answering.facts import content_of, coverage, quantifier_gap, slot_conflict, stream, words
+from rag.answering.facts import content_of, coverage, slot_conflict, stream, words
 from rag.answering.lists import list_gap
 from rag.answering.negation import denied_words, negation_conflict
+from rag.answering.passages import document_text, evidence_sentences, heads_of, is_rule, is_title, surroundings, title_numbers
+from rag.answering.quantifiers import quantifier_gap
 from rag.records import Claim
 from rag.text import MARKER, split_sentences, strip_markers
 
@@ -125,7 +128,7 @@ def claim_pairs(reply: str) -> list[tuple[str, str]]:
         line = _BULLET.sub("", raw).strip().lstrip("#").strip()
         if is_row:
             cells = [c.strip() for c in line.strip("|").split("|")]
-            if all(re.fullmatch(r":?-{2,}:?", c) for c in cells if c):
+            if is_rule(cells):
                 continue  # the rule under a table's header
             line, header = " ".join(c for c in cells if c), not header and not any(re.search(r"\d", c) for c in cells)
             if header:  # a header row names the columns: context, not a claim
@@ -222,113 +225,6 @@ def _candidates(hits: Sequence[Hit], sources: Sequence[int]) -> list[tuple[int, 
     return [(n, s) for n in sources for s in evidence_sentences(hits[n - 1].chunk.text)]
 
 
-def _title_numbers(claim: str, title: str) -> frozenset[str]:
-    """The numbers of ``title`` that ``claim`` states next to a word they stand next to in the title."""
-    def beside(text: str) -> dict[str, set[str]]:
-        tokens, slots = stream(text)
-        return {s.value: {w for t in tokens[max(0, s.place - 1):s.place + 2] for w in content_of(t)}
-                for s in slots if s.kind not in ("NAME", "DATE")}
-    mine, theirs = beside(claim), beside(title)
-    return frozenset(v for v, near in mine.items() if near & theirs.get(v, set()))
-
-
-def _is_title(line: str) -> bool:
-    return len(words(line)) <= 15 and not line.rstrip().endswith((".", "!", "?", ";", ":"))
-
-
-_HEAD_CHARS = 2000  # a file's head is read from its first characters, not its whole text (a book: 300 kB)
-
-
-def _heads(hits: Sequence[Hit], documents: Mapping[str, str]) -> dict[str, list[str]]:
-    """Each file's head (its title and first sentences), from ``documents`` or its retrieved first chunk."""
-    heads = {source: evidence_sentences(text[:_HEAD_CHARS])[:3] for source, text in documents.items()}
-    heads.update({h.chunk.source: evidence_sentences(h.chunk.text)[:3] for h in hits
-                  if h.chunk.start == 0 and h.chunk.page in (None, 1)})
-    return heads
-
-
-def _surroundings(hits: Sequence[Hit], sources: Sequence[int],
-                  heads: Mapping[str, list[str]]) -> dict[tuple[int, str], str]:
-    """Where each sentence stands: its file's head (title and first lines, when retrieved: the parties it names),
-    its chunk's opening sentence and the sentence before it,
-    which often names what it is about ("- **Hotel Bjørvika Brygge, Oslo** — double room." then "Free
-    cancellation until 7 June 2025."), and a table row read with its column names ("Group A").
-    A name of the claim may be there rather than in the sentence itself."""
-    titles = {source: " ".join(head) for source, head in heads.items()}
-    out: dict[tuple[int, str], str] = {}
-    for n in sources:
-        readings = _readings(hits[n - 1].chunk.text)
-        sentences = [plain for plain, _ in readings]
-        title = titles.get(hits[n - 1].chunk.source, "")
-        for i, (sentence, headed) in enumerate(readings):
-            # A table row is read with its column names, never with the row above: that is another item.
-            around = [title, headed] if headed else [title, sentences[0], *sentences[max(0, i - 1):i]]
-            out.setdefault((n, sentence), " ".join(dict.fromkeys(around)))
-    return out
-
-
-def _document(hits: Sequence[Hit], n: int, documents: Mapping[str, str]) -> str:
-    """All the text of source ``n``'s file (``documents``), else what was retrieved of it: where a name given in
-    full elsewhere ("Piotr Kowalski") is found when the evidence names it by one word ("Piotr")."""
-    if hits[n - 1].chunk.source in documents:
-        return documents[hits[n - 1].chunk.source]
-    return "\n".join(h.chunk.text for h in hits if h.chunk.source == hits[n - 1].chunk.source)
-
-
-def evidence_sentences(text: str) -> list[str]:
-    """The sentences of a source text; each row of a Markdown or plain table is a sentence of its own
-    (its cells joined), so one row's numbers are not read against another row's labels."""
-    return [plain for plain, _ in _readings(text)]
-
-
-def _readings(text: str) -> list[tuple[str, str]]:
-    """Each sentence of a source text, and for a table row, also the row read with its column names ("Group
-    A; Daily dose Velmotrine 10 mg" for "A | Velmotrine 10 mg": what a cell means, where a claim may name it)."""
-    out: list[tuple[str, str]] = []
-    prose: list[str] = []
-    header: list[str] = []
-    lines = text.splitlines()
-
-    def flush() -> None:
-        out.extend((s, "") for s in split_sentences("\n".join(prose)))
-        prose.clear()
-
-    for i, line in enumerate(lines):
-        cells = _cells(line)
-        if cells is None:
-            prose.append(line)
-            header = []
-            continue
-        if _is_rule(cells):
-            continue
-        flush()
-        following = _cells(lines[i + 1]) if i + 1 < len(lines) else None
-        if following is not None and _is_rule(following):
-            header = cells  # the row above the rule names the columns
-        out.append((" ".join(c for c in cells if c), table_row(cells, header) if header else ""))
-    flush()
-    return [reading for reading in out if reading[0].strip()]
-
-
-def _cells(line: str) -> list[str] | None:
-    """A Markdown table row's cells, or None for any other line."""
-    stripped = line.strip()
-    if not (stripped.startswith("|") and stripped.endswith("|") and len(stripped) > 1):
-        return None
-    return [c.strip() for c in stripped.strip("|").split("|")]
-
-
-def _is_rule(cells: Sequence[str]) -> bool:
-    return all(re.fullmatch(r":?-{2,}:?", c) for c in cells if c)
-
-
-def table_row(cells: Sequence[str], header: Sequence[str]) -> str:
-    """A row read with its columns' names, one cell after another ("" when the header does not fit the row)."""
-    if len(header) != len(cells):
-        return ""
-    return "; ".join(f"{h} {c}" if h else c for h, c in zip(header, cells, strict=True) if c)
-
-
 @dataclass(frozen=True)
 class _Reading:
     """What every claim of one reply is read with besides its sources."""
@@ -382,16 +278,16 @@ def _check(claim: str, hits: Sequence[Hit], sources: Sequence[int], meaning: _Me
     if not ranked:
         return Claim(text, "unsupported", (), "", cites)
     # A name may be the document's topic, named in its title, or the subject of the sentence before.
-    around = _surroundings(hits, sources, reading.heads)
+    around = surroundings(hits, sources, reading.heads)
     # A number of a file's title ("Tessellate 4.2.0 Release Notes": its first line, a heading rather than a
     # sentence) is what all of it is about, when the claim gives it beside one of the title's words ("Release 4.2.0").
-    topics = {source: _title_numbers(claim, line)
-              for source, head in reading.heads.items() for line in head[:1] if _is_title(line)}
+    topics = {source: title_numbers(claim, line)
+              for source, head in reading.heads.items() for line in head[:1] if is_title(line)}
 
     def label(claim: str, n: int, evidence: str, sentence: str | None = None) -> str:
         where = sentence or evidence
         cosine = meaning.cosines(strip_markers(claim), [where])[0] if meaning is not None else None
-        return _label(claim, evidence, around.get((n, where), ""), _document(hits, n, reading.documents),
+        return _label(claim, evidence, around.get((n, where), ""), document_text(hits, n, reading.documents),
                       reading.given | topics.get(hits[n - 1].chunk.source, frozenset()), cosine)
 
     n1, best = ranked[0]
@@ -450,7 +346,7 @@ def check_claims(reply: str, hits: Sequence[Hit], embedder: Embedder | None = No
     meaning = _Meaning(embedder) if embedder is not None and getattr(embedder, "name", "") != "hash" else None
     # Only numbers: the question's names are what the reply must attach its facts to, not evidence of them.
     reading = _Reading(frozenset(s.value for s in stream(question)[1] if s.kind != "NAME"), documents or {},
-                       _heads(hits, documents or {}))
+                       heads_of(hits, documents or {}))
     out = []
     for shown, claim in claim_pairs(reply):
         if claim != shown and _PRONOUN_SUBJECT.match(shown):

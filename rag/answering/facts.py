@@ -1,4 +1,4 @@
-"""What makes a claim true or false, compared with one source sentence: numbers, dates, names, quantifiers.
+"""What makes a claim true or false, compared with one source sentence: numbers, dates and names.
 
 Text is normalised first (lower case, "four" -> "4", "4,500" -> "4500", "€" -> "euro", "kilograms"
 -> "kg", "March 1, 2021" -> "2021-03-01"), then read as a stream of tokens with *slots*: numbers,
@@ -7,7 +7,8 @@ Each content word belongs to the nearest slot in its clause. A claim's number is
 the evidence has a different number counting the same thing and not the claimed one, or when the
 claim's words around it belong, in the evidence, to another number ("exit code 0 when some files
 fail" against "0 when every file was ingested, 2 when some files failed"); likewise a name
-(swapped roles). Negation has its own module (``rag.answering.negation``), reading the same normalised words.
+(swapped roles). Negation, quantifiers ("all" against "some"), comparisons and lists have their own modules
+(``rag.answering.negation``, ``.quantifiers``, ``.comparison``, ``.lists``), reading the same normalised words.
 
 Over 300 lines on purpose: numbers, dates and names are compared against the same normalised sentence and
 the same ownership of each fact by its entity; quantities have their own module (``rag.answering.quantities``).
@@ -35,7 +36,7 @@ from rag.answering.quantities import (
 )
 from rag.text import NEGATIONS, STOP_WORDS, stem, strip_markers
 
-__all__ = ["coverage", "quantifier_gap", "slot_conflict", "stream", "words"]
+__all__ = ["content_of", "coverage", "slot_conflict", "stream", "words"]
 
 _TEMPERATURE = re.compile(r"°\s*([CcFf])\b|\b(?:[Dd]egrees?\s+)?([Cc]elsius|[Ff]ahrenheit)\b")
 _MONTHS = "january february march april may june july august september october november december".split()
@@ -392,46 +393,6 @@ def slot_conflict(claim: str, evidence: str, context: str, document: str = "",
         if votes and max(votes.values()) > votes[slot.value]:
             return True
     return None if absent else False
-
-
-_UNIVERSAL = re.compile(r"\b(?:all(?<!at all)|every|everything|everyone|entire|whole|always|any time|without exception)\b")
-_UNIVERSAL_EVIDENCE = re.compile(r"\b(?:all|every|each|any|everything|everyone|entire|whole|always|"
-                                 r"no matter|regardless|whatever|whichever)\b")
-
-
-_PARTIAL = re.compile(r"\b(?:some|several|certain|a few|most|part of)\b")
-
-
-_VERBS = frozenset("are were is was have has had can could must may might will would should shall do does did get "
-                   "need take run include cover".split())
-_ALL_OF = re.compile(r"\ball (?:of )?(?:the |its |your |our )?([a-z]+)")
-
-
-def _generic(claimed: str, text: str) -> bool:
-    """Does the evidence open with a bare plural the claim says "all" of ("All the timings were tested" against
-    "Timings were tested"): a statement of the kind, true of all of them?"""
-    noun = _ALL_OF.search(claimed)
-    first = re.match(r"[^a-z]*([a-z]+)\s+([a-z]+)", text)
-    return bool(noun and first and noun.group(1).endswith("s") and first.group(1) == noun.group(1)
-                and first.group(2) in _VERBS)  # "Rooms facing the sea", "Rooms on the first floor": some of them
-
-
-def quantifier_gap(claim: str, evidence: str) -> bool:
-    """The claim says "all" ("every", "always", "the entire") and the evidence says nothing of the kind:
-    a rule for some cases stated as a rule for all of them."""
-    claimed = _normalise(claim)
-    if not _UNIVERSAL.search(claimed):
-        return False
-    text = _normalise(evidence)
-    if not _PARTIAL.search(text):
-        return not _UNIVERSAL_EVIDENCE.search(text) and not _generic(claimed, text)
-    # "code 0 when every file was ingested, 2 when some files failed": the clause the claim's number stands in.
-    numbers = {s.value for s in stream(claim)[1] if s.kind != "NAME"}
-    clauses = [c for c in re.split(r"[,;]", text) if c.strip()]
-    about = [c for c in clauses if numbers & {s.value for s in stream(c)[1]}] or clauses
-    wanted = _content(words(claimed))
-    clause = max(about, key=lambda c: len(wanted & _content(words(c))))
-    return not _UNIVERSAL_EVIDENCE.search(clause)
 
 
 _VAGUE = frozenset(_stem(w) for w in "roughly approximately approx around nearly almost just exactly precisely "

@@ -1,0 +1,55 @@
+"""Quantifiers: does a claim say "all" ("every", "always", "the entire") where its evidence speaks of some?
+
+A rule stated for some cases ("code 2 when some files failed") is not one for all of them; a bare plural before
+its verb ("Timings were tested in Margit's oven") is a statement of the kind, true of all of them, while one
+narrowed by what follows it ("Rooms facing the sea") is not. Text is normalised as the other checks of a claim
+read it (``rag.answering.facts``).
+"""
+
+from __future__ import annotations
+
+import re
+
+# The shared reading of a sentence (normalised words and their stems, numbers as slots).
+from rag.answering.facts import _content, _normalise, stream, words
+
+__all__ = ["quantifier_gap"]
+
+_UNIVERSAL = re.compile(r"\b(?:all(?<!at all)|every|everything|everyone|entire|whole|always|any time|without exception)\b")
+_UNIVERSAL_EVIDENCE = re.compile(r"\b(?:all|every|each|any|everything|everyone|entire|whole|always|"
+                                 r"no matter|regardless|whatever|whichever)\b")
+
+
+_PARTIAL = re.compile(r"\b(?:some|several|certain|a few|most|part of)\b")
+
+
+_VERBS = frozenset("are were is was have has had can could must may might will would should shall do does did get "
+                   "need take run include cover".split())
+_ALL_OF = re.compile(r"\ball (?:of )?(?:the |its |your |our )?([a-z]+)")
+
+
+def _generic(claimed: str, text: str) -> bool:
+    """Does the evidence open with a bare plural the claim says "all" of ("All the timings were tested" against
+    "Timings were tested"): a statement of the kind, true of all of them?"""
+    noun = _ALL_OF.search(claimed)
+    first = re.match(r"[^a-z]*([a-z]+)\s+([a-z]+)", text)
+    return bool(noun and first and noun.group(1).endswith("s") and first.group(1) == noun.group(1)
+                and first.group(2) in _VERBS)  # "Rooms facing the sea", "Rooms on the first floor": some of them
+
+
+def quantifier_gap(claim: str, evidence: str) -> bool:
+    """The claim says "all" ("every", "always", "the entire") and the evidence says nothing of the kind:
+    a rule for some cases stated as a rule for all of them."""
+    claimed = _normalise(claim)
+    if not _UNIVERSAL.search(claimed):
+        return False
+    text = _normalise(evidence)
+    if not _PARTIAL.search(text):
+        return not _UNIVERSAL_EVIDENCE.search(text) and not _generic(claimed, text)
+    # "code 0 when every file was ingested, 2 when some files failed": the clause the claim's number stands in.
+    numbers = {s.value for s in stream(claim)[1] if s.kind != "NAME"}
+    clauses = [c for c in re.split(r"[,;]", text) if c.strip()]
+    about = [c for c in clauses if numbers & {s.value for s in stream(c)[1]}] or clauses
+    wanted = _content(words(claimed))
+    clause = max(about, key=lambda c: len(wanted & _content(words(c))))
+    return not _UNIVERSAL_EVIDENCE.search(clause)

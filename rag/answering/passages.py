@@ -1,7 +1,8 @@
-"""Source text as the claim checks read it: its sentences (a Markdown table's rows one by one, each also with
-its column names), a file's head (title and first sentences), and what surrounds each sentence (that head, its
-chunk's opening, the sentence before it): where a claim's name or a title's number may stand when the sentence
-itself does not give it.
+"""Source text as the claim checks read it: sentences, table rows with their column names, a file's head.
+
+A Markdown table's rows are sentences one by one, each also read with its column names; a file's head is its title
+and first sentences; what surrounds a sentence (that head, its chunk's opening, the sentence before it) is where a
+claim's name or a title's number may stand when the sentence itself does not give it.
 """
 
 from __future__ import annotations

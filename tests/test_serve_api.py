@@ -188,6 +188,8 @@ def test_ingest_reads_only_under_allowed_folders(rag: RAG, tmp_path: Path) -> No
         assert outside.status_code == 403 and outside.json()["error"]["code"] == "path_not_allowed"
         dotted = httpx.post(f"{url}/v1/ingest", json={"paths": [f"{allowed}/../secret.md"]})
         assert dotted.status_code == 403
+        stranger = httpx.post(f"{url}/v1/ingest", json={"paths": ["~0"]})  # no user "0": no home to expand to
+        assert stranger.status_code == 400 and stranger.json()["error"]["code"] == "invalid_path"
         (allowed / "link.md").symlink_to(secret)
         linked = httpx.post(f"{url}/v1/ingest", json={"paths": [str(allowed)]})
         assert linked.status_code == 403 and "link.md" in linked.json()["error"]["message"]

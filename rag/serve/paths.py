@@ -29,7 +29,10 @@ def allowed_path(raw: str, allow_dirs: Sequence[Path]) -> Path:
         raise APIError(403, "path_not_allowed", "this server reads no folders: start it with --allow-dir DIR "
                        "to ingest from its disk, or upload the file (POST /v1/ingest/upload)", param="paths")
     folders = [d.resolve() for d in allow_dirs]
-    path = Path(raw).expanduser()
+    try:
+        path = Path(raw).expanduser()
+    except RuntimeError:  # "~nosuchuser/...": no home directory to expand it to
+        raise APIError(400, "invalid_path", f"{raw!r} names a user this machine does not know", param="paths") from None
     if not path.is_absolute() or "\x00" in raw:
         raise APIError(400, "invalid_path", f"{raw!r} is not an absolute path", param="paths")
     resolved = path.resolve()

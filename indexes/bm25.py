@@ -18,8 +18,9 @@ never imports bm25s or scipy; only building a generation does.
 Tokens (``indexes.text.bm25_terms``): lower-cased words of two or more characters, English
 stop words dropped, Snowball stemmed (PyStemmer); runs of Chinese/Japanese characters, which
 have no spaces, and of Korean Hangul become character bigrams; text is NFKC-folded first (ligatures,
-full-width forms). Format 1 (before Hangul bigrams and NFKC) is still read, and keeps its own rules,
-so its stored tokens and its queries agree.
+full-width forms); a word that extraction glued together ("incomeRefundable", "PERSON37") also gives
+its parts. Formats 1 (before Hangul bigrams and NFKC) and 2 (before glued parts) are still read, and
+keep their own rules, so their stored tokens and their queries agree.
 bm25s and PyStemmer are imported here and only when first needed.
 
 Over 300 lines on purpose: the token store, the score matrix and their file format change together.
@@ -44,8 +45,8 @@ from indexes.text import bm25_terms
 
 __all__ = ["Bm25Changes", "Bm25Index", "Bm25Settings", "Tokenizer"]
 
-FORMAT = 2
-READABLE_FORMATS = (1, 2)  # 1: Hangul read as words, no NFKC
+FORMAT = 3
+READABLE_FORMATS = (1, 2, 3)  # 1: Hangul read as words, no NFKC; 2: glued words not parted
 _SETTINGS = "settings.json"
 _Matrix = tuple[np.ndarray, np.ndarray, np.ndarray]
 
@@ -61,6 +62,7 @@ class Bm25Settings:
     method: str = "lucene"
     hangul: bool = True               # Hangul as character bigrams (False in format-1 indexes)
     nfkc: bool = True                 # terms NFKC-folded: "ﬁrst" is "first" (False in format-1 indexes)
+    parts: bool = True                # glued words also give their parts: "incomeRefundable" (False before format 3)
 
 
 class Tokenizer:
@@ -94,7 +96,8 @@ class Tokenizer:
         return frozenset(words)
 
     def __call__(self, text: str) -> list[str]:
-        words = bm25_terms(text, self.stopwords, hangul=self.settings.hangul, nfkc=self.settings.nfkc)
+        words = bm25_terms(text, self.stopwords, hangul=self.settings.hangul, nfkc=self.settings.nfkc,
+                           parts=self.settings.parts)
         return list(self._stem(words)) if self._stem is not None else words
 
 
@@ -256,7 +259,8 @@ class Bm25Index:
                 raise IndexFormatError(f"{directory}: BM25 format {meta.get('format')} is not supported "
                                        f"(reads {READABLE_FORMATS}); rebuild the index with `rag ingest` into a new --index")
             current = meta["format"] >= 2
-            settings = Bm25Settings(**{"hangul": current, "nfkc": current, **meta["settings"]})
+            settings = Bm25Settings(**{"hangul": current, "nfkc": current, "parts": meta["format"] >= 3,
+                                       **meta["settings"]})
             if empty:
                 return cls(settings, np.zeros(0, np.int64), {}, np.zeros(0, np.int32), np.zeros(1, np.int64), None,
                            tokenizer=_tokenizer(settings, meta))

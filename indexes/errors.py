@@ -7,6 +7,7 @@ without breaking the one-way import rule; ``rag`` re-exports it.
 from __future__ import annotations
 
 import errno
+import re
 import sqlite3
 
 __all__ = [
@@ -73,14 +74,18 @@ class StorageError(RagError):
 
 
 _STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EIO, errno.EROFS, errno.EACCES})
+_SHORT_WRITE = re.compile(r"^\d+ requested and \d+ written$")
 _STORAGE_WORDS = ("disk", "full", "i/o", "readonly", "read-only", "fwrite", "write error", "no space")
 
 
 def is_storage_failure(exc: BaseException) -> bool:
     """Is ``exc`` a failed write to disk (full, over quota, over the file size limit, read-only)?
-    SQLite and FAISS report these as their own exception types with words, not errno."""
+    SQLite and FAISS report these as their own exception types with words, not errno; numpy (``np.save``) as
+    an ``OSError`` without errno that counts the bytes it could not write."""
     if isinstance(exc, OSError) and exc.errno in _STORAGE_ERRNOS:
         return True
+    if isinstance(exc, OSError) and exc.errno is None and _SHORT_WRITE.search(str(exc)):
+        return True  # numpy's tofile: "183058 requested and 149968 written", no errno
     if isinstance(exc, sqlite3.OperationalError | RuntimeError):
         return any(word in str(exc).lower() for word in _STORAGE_WORDS)
     return False

@@ -23,6 +23,7 @@ __all__ = [
     "bm25_terms",
     "cjk_bigrams",
     "fold",
+    "glued_parts",
     "is_cjk",
     "sentence_spans",
 ]
@@ -63,18 +64,54 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
-def bm25_terms(text: str, stopwords: Collection[str] = (), *, hangul: bool = True, nfkc: bool = True) -> list[str]:
+def bm25_terms(text: str, stopwords: Collection[str] = (), *, hangul: bool = True, nfkc: bool = True,
+               parts: bool = True) -> list[str]:
     """Unstemmed BM25 terms: lower-cased words of two or more characters not in ``stopwords``,
-    CJK runs as character bigrams, after NFKC. ``hangul=False, nfkc=False`` are the rules of BM25
-    files before format 2 (Hangul read as words, no NFKC)."""
+    CJK runs as character bigrams, after NFKC; with ``parts``, a word that PDF extraction glued
+    together ("incomeRefundable", "1Department", "sykesvilleLOCATION3") also gives its parts
+    (``glued_parts``). ``hangul=False, nfkc=False, parts=False`` are the rules of BM25 files of
+    format 1; ``parts=False`` those of format 2."""
     words: list[str] = []
-    for match in _TERMS[hangul].finditer((fold(text) if nfkc else text).lower()):
+    folded = fold(text) if nfkc else text
+    for match in _TERMS[hangul].finditer(folded if parts else folded.lower()):  # parts need the case
         token = match.group()
         if _BIGRAMMED[hangul].match(token):
             words.extend(cjk_bigrams(token))
-        elif token not in stopwords:
-            words.append(token)
+            continue
+        lowered = token.lower()
+        if lowered not in stopwords:
+            words.append(lowered)
+        if parts:
+            words.extend(part for part in glued_parts(token) if part not in stopwords)
     return words
+
+
+# Where glued words part: between a letter and a digit, before a capital that follows a small letter,
+# and before the last capital of a run followed by small letters ("ALICESigned": "ALICE", "Signed").
+_GLUE = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])|(?<=[a-zß-ÿ])(?=[A-ZÀ-Þ])|(?<=[A-ZÀ-Þ])(?=[A-ZÀ-Þ][a-zß-ÿ])")
+
+
+def glued_parts(token: str) -> list[str]:
+    """The lower-cased parts of a word that extraction glued together, or none.
+
+    Table cells, footnote marks and lines run together in PDF text ("PERSON37", "Narasimhan1",
+    "fromAlternative"): each part of two or more characters is a term beside the whole word. A split
+    at a change of case needs three letters each side, so names written in mixed case stay whole
+    ("LoRA", "iPod", "PyTorch", "DeBERTa")."""
+    pieces = [piece for piece in _GLUE.split(token) if piece]
+    if len(pieces) < 2:
+        return []
+    merged: list[str] = [pieces[0]]
+    for piece in pieces[1:]:
+        previous = merged[-1]
+        case_split = previous[-1].isalpha() and piece[0].isalpha()
+        if case_split and (len(previous) < 3 or len(piece) < 3 or previous[-3:].isdigit()):
+            merged[-1] = previous + piece
+        else:
+            merged.append(piece)
+    if len(merged) < 2:
+        return []
+    return [piece.lower() for piece in merged if len(piece) >= 2]
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:

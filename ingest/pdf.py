@@ -11,7 +11,9 @@ PDF policy, in brief:
 - lines garbled by broken font maps (control, private-use, unassigned or
   replacement characters, ``(cid:N)``) are dropped; when most of the text is
   such garbage the file is refused as ``low_quality_text``. Garbage made only
-  of valid letters (a shifted font map) is not detectable this way.
+  of valid letters (a CJK font read through a wrong map: "είΞͷ୯ޠ" for "スコアの単語")
+  is told by its script soup: letters of many scripts, switching at almost every
+  letter (``script_soup``); on such a page every line with letters beyond ASCII is dropped;
 - text in render mode 3 (invisible, e.g. an OCR layer) is kept;
 - pages with no text or mostly garbled text are OCR'd (``ingest.ocr``), only those, and marked
   ``ocr``; the refusals above stand when OCR finds nothing (or is turned off).
@@ -23,6 +25,7 @@ import io
 import logging
 import re
 import unicodedata
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from indexes.errors import ReadError
@@ -31,7 +34,7 @@ from ingest.sections import outline_sections
 if TYPE_CHECKING:
     from pypdf import PdfReader
 
-__all__ = ["PdfPage", "clean_pdf_text", "read_pdf", "summary"]
+__all__ = ["PdfPage", "clean_pdf_text", "read_pdf", "script_soup", "summary"]
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +182,9 @@ def clean_pdf_text(raw: str) -> tuple[str, int, int]:
     characters before and after. A line is garbled when over 10% of its visible
     characters are control, private-use, unassigned or replacement characters
     (``(cid:N)`` counts as one), or when it uses ``\\x03`` (glyph 3 of a subset
-    font, usually the space) more often than real spaces.
+    font, usually the space) more often than real spaces, or when it is script soup
+    (``script_soup``); on a page of script soup every line holding a letter or mark beyond
+    ASCII is garbled.
     """
     kept_lines: list[str] = []
     total = kept = 0
@@ -193,11 +198,66 @@ def clean_pdf_text(raw: str) -> tuple[str, int, int]:
         bad = 0 if line.isprintable() else sum(map(_is_bad, visible))
         glyph_spaces = line.count("\x03")
         glyph_spaced = glyph_spaces > 1 and glyph_spaces > line.count(" ")
-        if bad > len(visible) * _MAX_BAD_SHARE or glyph_spaced:
+        if bad > len(visible) * _MAX_BAD_SHARE or glyph_spaced or script_soup(line, line=True):
             continue
         kept += len(visible) - bad
         if bad:  # a few stray glyphs in a good line: blank them out
             line = "".join(" " if _is_bad(c) else c for c in line)
         kept_lines.append(line.rstrip())
+    if script_soup(raw):  # judged on the whole page: its soup lines are mostly dropped by now
+        soup = [line for line in kept_lines if any(map(_foreign, line))]
+        kept -= sum(1 for line in soup for c in line if c not in " \t\xa0")
+        kept_lines = [line for line in kept_lines if not any(map(_foreign, line))]
     text = "\n".join(kept_lines).strip()
     return text, total, kept if text else 0
+
+
+# Scripts of written languages (Unicode name prefixes); Japanese kana count with CJK ideographs, one
+# writing system. Latin, digits, symbols and letter-like math signs (MATHEMATICAL, DOUBLE-STRUCK) belong to none.
+_SCRIPTS = frozenset(
+    "GREEK COPTIC CYRILLIC ARMENIAN HEBREW ARABIC SYRIAC THAANA NKO DEVANAGARI BENGALI GURMUKHI GUJARATI ORIYA "
+    "TAMIL TELUGU KANNADA MALAYALAM SINHALA THAI LAO TIBETAN MYANMAR GEORGIAN HANGUL ETHIOPIC CHEROKEE KHMER "
+    "MONGOLIAN CJK HIRAGANA KATAKANA".split())
+_KANA = {"HIRAGANA": "CJK", "KATAKANA": "CJK"}
+_FOREIGN_CATEGORIES = frozenset({"Lu", "Ll", "Lt", "Lm", "Lo", "Mn", "Mc", "Me", "Nd"})
+_SOUP_MIN_LETTERS = 12   # fewer letters of other scripts than this on a page (on a line: 4): too few to judge
+_SOUP_LINE_LETTERS = 4
+_SOUP_SCRIPTS = 4        # a page of soup uses at least this many scripts, each for 3 % of those letters or more
+                         # (a line: 3 scripts) ...
+_SOUP_SWITCHES = 0.3     # ... and changes script between consecutive letters this often
+
+
+def _foreign(char: str) -> bool:
+    """A letter, mark or digit beyond ASCII: on a page of script soup, the mark of a garbled line (soup
+    also borrows Latin letters with hooks, combining signs and other scripts' digits: "͡ỐỜ", "୯")."""
+    return not char.isascii() and unicodedata.category(char) in _FOREIGN_CATEGORIES
+
+
+def _script_of(char: str) -> str | None:
+    if not _foreign(char):
+        return None
+    head = unicodedata.name(char, "").split(" ", 1)[0]
+    return _KANA.get(head, head) if head in _SCRIPTS else None
+
+
+def script_soup(text: str, *, line: bool = False) -> bool:
+    """Whether ``text`` (a page, or with ``line`` one line) reads as letters of a broken font map
+    rather than a language.
+
+    A CJK font whose codes pypdf maps to the wrong characters yields valid letters of unrelated
+    scripts (Greek, Oriya, Thaana, Kannada, NKo...), switching at nearly every letter: on the real
+    Japanese slides and gazette of ``pdfs/real`` 7 to 9 scripts a page, 73 to 79 % of consecutive
+    letters beyond Latin switching. Every real page of the 48 PDFs of ``pdfs`` (Arabic, Persian, Korean,
+    German mathematics with Greek) uses at most one such script and never switches within a run. A
+    line (a slide's heading: "ಘΒΕͨ୯ޠ") is soup with 3 scripts in 4 letters or more.
+    """
+    letters = [script for script in map(_script_of, text) if script]
+    if len(letters) < (_SOUP_LINE_LETTERS if line else _SOUP_MIN_LETTERS):
+        return False
+    counts: dict[str, int] = {}
+    for script in letters:
+        counts[script] = counts.get(script, 0) + 1
+    floor = 1 if line else max(2, 0.03 * len(letters))
+    used = sum(1 for n in counts.values() if n >= floor)
+    switches = sum(1 for a, b in pairwise(letters) if a != b)
+    return used >= (_SOUP_SCRIPTS - 1 if line else _SOUP_SCRIPTS) and switches >= _SOUP_SWITCHES * len(letters)

@@ -13,6 +13,7 @@ import pytest
 
 from indexes import Chunk, EmbedderInfo, HashEmbedder, Index, IndexFormatError, SourceRecord, chunk_id
 from indexes.bm25 import Bm25Index, Bm25Settings, Tokenizer
+from indexes.text import glued_parts
 
 EMB = HashEmbedder()
 REPO = Path(__file__).resolve().parents[1]
@@ -198,6 +199,45 @@ def test_format_1_index_keeps_reading_hangul_as_words(tmp_path: Path) -> None:
     assert loaded.search("트랜스포머", 5)[1].tolist() == [1]
     grown = loaded.updated((), [2], ["모델은 크다"])  # the next generation keeps the index's own rule
     assert grown.settings.hangul is False and sorted(grown.search("모델은", 5)[1].tolist()) == [1, 2]
+
+
+@pytest.mark.parametrize(("word", "parts"), [
+    ("incomeRefundable", ["income", "refundable"]),     # two lines of the IRS instructions run together
+    ("1Department", ["department"]),                    # a footnote mark glued to an affiliation
+    ("sykesvilleLOCATION3", ["sykesville", "location"]),  # table cells of the NLP2004 slides
+    ("ALICESigned", ["alice", "signed"]),
+    ("RTX8000", ["rtx", "8000"]),
+    ("LoRA", []), ("iPod", []), ("PyTorch", []), ("DeBERTa", []), ("BERT", []), ("word", []),  # names stay whole
+])
+def test_glued_words_give_their_parts_and_names_in_mixed_case_stay_whole(word: str, parts: list[str]) -> None:
+    assert glued_parts(word) == parts
+
+
+def test_a_word_glued_by_extraction_is_found_by_its_part(tmp_path: Path) -> None:
+    texts = ["You may claim the incomeRefundable credit.", "A credit you cannot get back.", "LoRA adapts weights."]
+    bm25 = Bm25Index.build([1, 2, 3], texts)
+    assert bm25.search("refundable credit", 5)[1].tolist()[0] == 1
+    assert bm25.search("LoRA", 5)[1].tolist() == [3]
+    assert bm25.search("lo", 5)[1].tolist() == []  # a mixed-case name is not cut into "lo" and "ra"
+    bm25.save(tmp_path / "bm25")
+    assert json.loads((tmp_path / "bm25" / "settings.json").read_text())["format"] == 3
+
+
+def test_format_2_index_keeps_glued_words_whole(tmp_path: Path) -> None:
+    """An index written before glued parts: its stored tokens are whole words, so queries must be too,
+    in every later generation."""
+    old = Bm25Index.build([1], ["the incomeRefundable credit"], Bm25Settings(parts=False))
+    old.save(tmp_path / "bm25")
+    settings = tmp_path / "bm25" / "settings.json"
+    meta = json.loads(settings.read_text())
+    meta["format"] = 2
+    del meta["settings"]["parts"]
+    settings.write_text(json.dumps(meta))
+    loaded = Bm25Index.load(tmp_path / "bm25", with_tokens=True)
+    assert loaded.settings.parts is False
+    assert loaded.tokenizer("incomeRefundable") == ["incomerefund"]
+    grown = loaded.updated((), [2], ["the refundable part"])
+    assert grown.settings.parts is False and grown.search("refundable", 5)[1].tolist() == [2]
 
 
 def test_ligatures_in_real_pdf_text_match_what_people_type() -> None:

@@ -75,3 +75,23 @@ def test_a_full_disk_while_creating_the_index_is_one_line_too(tmp_path: Path) ->
     full = _rag("ingest", str(tmp_path / "docs"), "--index", str(tmp_path / "idx"), fsize=3000)
     assert full.returncode == 3, full.stderr
     assert full.stderr.count("\n") == 1 and "disk is full" in full.stderr and "Traceback" not in full.stderr
+
+
+def test_a_short_write_from_numpy_counts_as_a_full_disk(tmp_path: Path) -> None:
+    """np.save past the file size limit raises an OSError without errno that counts the bytes it could not
+    write ("183058 requested and 149968 written"): that is a full disk too (a real write, in a child)."""
+    code = ("import numpy as np, resource, signal, sys\n"
+            "from indexes.errors import is_storage_failure\n"
+            "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+            "resource.setrlimit(resource.RLIMIT_FSIZE, (65536, 65536))\n"
+            "try:\n"
+            f"    np.save({str(tmp_path / 'big.npy')!r}, np.zeros(100_000), allow_pickle=False)\n"
+            "except OSError as exc:\n"
+            "    print(exc.errno, is_storage_failure(exc))\n")
+    child = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120,
+                           env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    assert child.stdout.split() == ["None", "True"], child.stdout + child.stderr
+    from indexes.errors import is_storage_failure
+
+    assert not is_storage_failure(OSError("cannot parse 12 requested and 3 written lines"))
+    assert not is_storage_failure(ValueError("183058 requested and 149968 written"))

@@ -17,6 +17,7 @@ import pytest
 
 from indexes.errors import ReadError
 from ingest.decode import normalise_text
+from ingest.pdf import script_soup
 from ingest.readers import Document, Page, clean_pdf_text, read_document
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -292,6 +293,49 @@ def test_clean_pdf_text_keeps_good_lines_and_counts_garbage() -> None:
     assert "KLQN" not in text and "cid" not in text
     assert kept < total
     assert clean_pdf_text("") == ("", 0, 0)
+
+
+@pytest.mark.parametrize(("text", "soup"), [
+    ("ಘΒΕͨ୯ޠ", True),                                    # a heading of the real Japanese slides, read through a broken map
+    ("୯ޠରΛධՁͨ͠ ߹", True),
+    ("スコアの高い単語を抽出した", False),                   # the Japanese it stands for
+    ("삼성카드의 포인트는 빅포인트, 보너스포인트로 구분되며", False),
+    ("Sei α ∈ ℝ und β eine Abbildung mit γ ∘ δ = id", False),  # German mathematics with Greek letters
+    ("English Ελληνικά Русский العربية 日本語 한국어", False),   # a list of languages switches by word, not by letter
+    ("فهرست شرکت‌های پذیرفته شده در بورس کالا", False),
+])
+def test_script_soup_tells_a_broken_font_map_from_a_language(text: str, soup: bool) -> None:
+    assert script_soup(text, line=True) is soup
+    assert (clean_pdf_text(text)[0] == "") is soup
+
+
+def test_real_japanese_slides_drop_their_garbled_lines_and_keep_the_english_table() -> None:
+    """The NLP2004 slides' CJK font reads as Greek, Oriya and Thaana letters: those lines go and the
+    table rows stay; most of the file's text is such soup, so without OCR it is refused as garbled."""
+    from pypdf import PdfReader
+
+    path = need(REAL / "slides_japanese_nlp2004.pdf")
+    reader = PdfReader(path)
+    pages = {number: clean_pdf_text(reader.pages[number - 1].extract_text()) for number in (2, 17, 26)}
+    assert "sykesville" in pages[17][0] and "goran klintmalm" in pages[26][0]
+    for text, _total, _kept in pages.values():
+        assert not any(script_soup(line, line=True) for line in text.splitlines())
+        assert all(char.isascii() or not char.isalpha() for char in text), text
+    _title, title_total, title_kept = pages[2]
+    assert title_kept < title_total * 0.1  # the title page is all soup: it goes to OCR
+    assert refused(path, ocr=False).code == "low_quality_text"
+
+
+@pytest.mark.parametrize("name", ["arabic_rtl_document.pdf", "persian_rtl_document.pdf", "korean_text_with_tables.pdf",
+                                  "book_german_geotopo_117p.pdf", "paper_french_olap_logs.pdf"])
+def test_real_documents_in_other_scripts_are_not_soup(name: str) -> None:
+    from pypdf import PdfReader
+
+    reader = PdfReader(need(REAL / name))
+    for page in reader.pages[:40]:
+        text = page.extract_text() or ""
+        assert not script_soup(text)
+        assert not any(script_soup(line, line=True) for line in text.splitlines())
 
 
 # ------------------------------------------------------- adversarial text

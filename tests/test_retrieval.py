@@ -262,6 +262,15 @@ def test_ingested_chunks_carry_the_file_name_into_bm25_but_not_into_text(tmp_pat
     assert hits and hits[0].chunk.text == "Wait for the green signal before you walk."
 
 
+def test_a_chunk_without_a_word_is_never_a_hit(tmp_path: Path) -> None:
+    """A slide holding only its page number, or a chart's axis ticks, can top a search (short chunks
+    gain from BM25's length normalisation and from the file name's header): it answers nothing."""
+    index = _index(tmp_path, {"/docs/slides.md": ["29", "0.2 0.4 0.6 0.8 1.0", "Slide 29 lists the ferry times."]})
+    retriever = Retriever(index, EMB)
+    for mode in ("bm25", "dense", "hybrid"):
+        assert _texts(retriever.search("29 0.2 0.4", 5, mode=mode)) == ["Slide 29 lists the ferry times."]
+
+
 @pytest.mark.model
 def test_real_model_hybrid_finds_the_known_passage(tmp_path: Path, sample_dir: Path, real_embedder: Any) -> None:
     with RAG.open(tmp_path / "idx", create=True, embedder=real_embedder) as rag:

@@ -9,8 +9,8 @@ on Chinese questions) its best candidate sits barely above the rest and moves th
 while RRF gives its ranks equal say (XQuAD zh hit@5 0.988 against 0.737; README, Benchmarks).
 
 Then: an optional ``where`` glob keeps only chunks of matching files; chunks that repeat a
-better-ranked one, exactly or nearly (embedding cosine >= 0.97), are dropped; an optional
-cross-encoder reorders the survivors.
+better-ranked one, exactly or nearly (embedding cosine >= 0.97), and chunks without a word (a page
+number, axis ticks) are dropped; an optional cross-encoder reorders the survivors.
 
 In a large index (``PARALLEL_FROM`` chunks and up) the two sides of a hybrid search run at the same time:
 BM25 on a pool thread while FAISS, which releases the GIL, scans the dense side on the caller's.
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -107,6 +108,11 @@ class _Dedup:
         self._n += 1
         self._texts.add(text)
         return True
+
+
+# A chunk without one word of two letters (a slide holding only its page number "29", a chart's axis ticks
+# "0.2 0.4 0.6") answers nothing; BM25's length normalisation and its file-name header would rank it high.
+_WORD = re.compile(r"[^\W\d_]{2}")
 
 
 def _matches(source: str, pattern: str) -> bool:
@@ -206,7 +212,7 @@ class Retriever:
             found = [(i, score) for i, score in batch if i in cache]
             vectors = self.index.vectors([i for i, _s in found])
             for (i, score), vector in zip(found, vectors, strict=True):
-                if dedup.admit(cache[i].text, vector):
+                if _WORD.search(cache[i].text) and dedup.admit(cache[i].text, vector):
                     out.append(Hit(cache[i], float(score)))
         return out[:k]
 

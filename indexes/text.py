@@ -95,9 +95,11 @@ def glued_parts(token: str) -> list[str]:
     """The lower-cased parts of a word that extraction glued together, or none.
 
     Table cells, footnote marks and lines run together in PDF text ("PERSON37", "Narasimhan1",
-    "fromAlternative"): each part of two or more characters is a term beside the whole word. A split
-    at a change of case needs three letters each side, so names written in mixed case stay whole
-    ("LoRA", "iPod", "PyTorch", "DeBERTa")."""
+    "fromAlternative"): each part of three letters or more is a term beside the whole word. Digits
+    are no part ("p53", "COVID19", "sha256" would otherwise match every 53, 19 and 256), and a split
+    at a change of case (Latin letters only) needs three letters each side, so short names written in
+    mixed case stay whole ("LoRA", "iPod", "PyTorch", "DeBERTa"); longer ones part ("JavaScript":
+    "java", "script") and still match whole."""
     pieces = [piece for piece in _GLUE.split(token) if piece]
     if len(pieces) < 2:
         return []
@@ -111,7 +113,7 @@ def glued_parts(token: str) -> list[str]:
             merged.append(piece)
     if len(merged) < 2:
         return []
-    return [piece.lower() for piece in merged if len(piece) >= 2]
+    return [piece.lower() for piece in merged if len(piece) >= 3 and not piece.isdigit()]
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:

@@ -12,8 +12,9 @@ PDF policy, in brief:
   replacement characters, ``(cid:N)``) are dropped; when most of the text is
   such garbage the file is refused as ``low_quality_text``. Garbage made only
   of valid letters (a CJK font read through a wrong map: "είΞͷ୯ޠ" for "スコアの単語")
-  is told by its script soup: letters of many scripts, switching at almost every
-  letter (``script_soup``); on such a page every line with letters beyond ASCII is dropped;
+  is told by its script soup: letters of many scripts, switching inside words at almost every
+  letter (``script_soup``); on such a page every line with letters beyond ASCII and accented
+  Latin is dropped;
 - text in render mode 3 (invisible, e.g. an OCR layer) is kept;
 - pages with no text or mostly garbled text are OCR'd (``ingest.ocr``), only those, and marked
   ``ocr``; the refusals above stand when OCR finds nothing (or is turned off).
@@ -25,7 +26,6 @@ import io
 import logging
 import re
 import unicodedata
-from itertools import pairwise
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from indexes.errors import ReadError
@@ -183,8 +183,8 @@ def clean_pdf_text(raw: str) -> tuple[str, int, int]:
     characters are control, private-use, unassigned or replacement characters
     (``(cid:N)`` counts as one), or when it uses ``\\x03`` (glyph 3 of a subset
     font, usually the space) more often than real spaces, or when it is script soup
-    (``script_soup``); on a page of script soup every line holding a letter or mark beyond
-    ASCII is garbled.
+    (``script_soup``); on a page of script soup every line holding a letter, mark or digit beyond
+    ASCII and accented Latin is garbled.
     """
     kept_lines: list[str] = []
     total = kept = 0
@@ -205,9 +205,9 @@ def clean_pdf_text(raw: str) -> tuple[str, int, int]:
             line = "".join(" " if _is_bad(c) else c for c in line)
         kept_lines.append(line.rstrip())
     if script_soup(raw):  # judged on the whole page: its soup lines are mostly dropped by now
-        soup = [line for line in kept_lines if any(map(_foreign, line))]
+        soup = [line for line in kept_lines if any(map(_soup_mark, line))]
         kept -= sum(1 for line in soup for c in line if c not in " \t\xa0")
-        kept_lines = [line for line in kept_lines if not any(map(_foreign, line))]
+        kept_lines = [line for line in kept_lines if not any(map(_soup_mark, line))]
     text = "\n".join(kept_lines).strip()
     return text, total, kept if text else 0
 
@@ -224,7 +224,7 @@ _SOUP_MIN_LETTERS = 12   # fewer letters of other scripts than this on a page (o
 _SOUP_LINE_LETTERS = 4
 _SOUP_SCRIPTS = 4        # a page of soup uses at least this many scripts, each for 3 % of those letters or more
                          # (a line: 3 scripts) ...
-_SOUP_SWITCHES = 0.3     # ... and changes script between consecutive letters this often
+_SOUP_SWITCHES = 0.3     # ... and changes script between consecutive letters this often (a line: once in a word)
 
 
 def _foreign(char: str) -> bool:
@@ -245,11 +245,13 @@ def script_soup(text: str, *, line: bool = False) -> bool:
     rather than a language.
 
     A CJK font whose codes pypdf maps to the wrong characters yields valid letters of unrelated
-    scripts (Greek, Oriya, Thaana, Kannada, NKo...), switching at nearly every letter: on the real
-    Japanese slides and gazette of ``pdfs/real`` 7 to 9 scripts a page, 73 to 79 % of consecutive
-    letters beyond Latin switching. Every real page of the 48 PDFs of ``pdfs`` (Arabic, Persian, Korean,
-    German mathematics with Greek) uses at most one such script and never switches within a run. A
-    line (a slide's heading: "ಘΒΕͨ୯ޠ") is soup with 3 scripts in 4 letters or more.
+    scripts (Greek, Oriya, Thaana, Kannada, NKo...), switching script at nearly every letter. Japanese,
+    Chinese and Korean glue symbols of other scripts to their words ("αとβとШは群である", "β에"), so a
+    switch next to a CJK or Hangul letter does not count. A page is soup with 4 scripts or more (each
+    3 % of its letters of a script or more) and a switch at 30 % of its letters (vertical text comes
+    out a letter a line: the switches run across lines). A line (a slide's heading: "ಘΒΕͨ୯ޠ") is soup
+    with 3 scripts in 4 letters or more and a switch inside a word, since a line of languages switches
+    script only between words ("English Ελληνικά Русский", an alphabet table "Α α А а Ա ա").
     """
     letters = [script for script in map(_script_of, text) if script]
     if len(letters) < (_SOUP_LINE_LETTERS if line else _SOUP_MIN_LETTERS):
@@ -259,5 +261,32 @@ def script_soup(text: str, *, line: bool = False) -> bool:
         counts[script] = counts.get(script, 0) + 1
     floor = 1 if line else max(2, 0.03 * len(letters))
     used = sum(1 for n in counts.values() if n >= floor)
-    switches = sum(1 for a, b in pairwise(letters) if a != b)
-    return used >= (_SOUP_SCRIPTS - 1 if line else _SOUP_SCRIPTS) and switches >= _SOUP_SWITCHES * len(letters)
+    if line:  # languages never switch script inside a word but where CJK or Hangul glue a symbol on
+        return used >= _SOUP_SCRIPTS - 1 and _switches(text, in_words=True) >= 1
+    return used >= _SOUP_SCRIPTS and _switches(text, in_words=False) >= _SOUP_SWITCHES * len(letters)
+
+
+_GLUING = frozenset({"CJK", "HANGUL"})  # scripts written without spaces, which glue symbols to their words
+
+
+def _switches(text: str, in_words: bool) -> int:
+    """Changes of script between consecutive letters (with ``in_words``, of one word: letters of no
+    script, marks and digits do not part a word), a CJK or Hangul letter on either side aside."""
+    switches = 0
+    previous: str | None = None
+    for char in text:
+        script = _script_of(char)
+        if script is None:
+            if in_words and not (char.isalnum() or unicodedata.category(char).startswith("M")):
+                previous = None  # a space or a sign ends the word
+            continue
+        if previous is not None and script != previous and not {script, previous} & _GLUING:
+            switches += 1
+        previous = script
+    return switches
+
+
+def _soup_mark(char: str) -> bool:
+    """On a page of script soup, a character only a garbled line holds: a letter, mark or digit
+    beyond ASCII and the accented Latin of European languages ("Zürich", "Łódź" stay)."""
+    return _foreign(char) and not "\u00c0" <= char <= "\u017f"

@@ -8,6 +8,8 @@ light suffix stem; CJK and Hangul runs by character bigrams (Chinese function ch
 from __future__ import annotations
 
 import re
+import unicodedata
+from itertools import pairwise
 
 from indexes.text import CJK_CHARS, SENTENCE_END, cjk_bigrams, fold, is_cjk, sentence_spans
 
@@ -19,6 +21,7 @@ __all__ = [
     "STOP_WORDS",
     "content_words",
     "fold",
+    "has_word",
     "is_cjk",
     "is_cjk_token",
     "language_of",
@@ -57,6 +60,13 @@ STOP_WORDS = frozenset(
 # Function characters of Chinese: a bigram holding one says nothing about the topic ("是什", "的学").
 _CJK_FUNCTION = frozenset("的了是在有和与及或这那个也都就而被把对于为以之其所等吗呢吧啊什么哪谁何怎样")
 _SUFFIXES = ("ingly", "edly", "ings", "ing", "ies", "ied", "ed", "es", "s", "ly")
+
+
+def has_word(text: str) -> bool:
+    """Whether ``text`` holds a word of two letters or more: a letter followed by a letter or by a
+    vowel sign ("ने" in Hindi is a letter and a mark). A slide's page number, a chart's axis ticks
+    ("0.002 0.004") or a run of symbols hold none."""
+    return any(a.isalpha() and (b.isalpha() or unicodedata.category(b).startswith("M")) for a, b in pairwise(text))
 
 
 def strip_markers(text: str) -> str:

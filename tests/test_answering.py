@@ -15,7 +15,7 @@ from rag.answering.excerpts import Sentence, rank_sentences
 from rag.answering.replies import cut_short, guard_reply
 from rag.cli import main
 from rag.generation import EchoGenerator, Message
-from rag.text import refers_back
+from rag.text import has_word, refers_back
 
 LIGHTHOUSE = "harbor-lighthouse.md"
 
@@ -340,3 +340,56 @@ def test_the_quote_comes_from_the_document_not_from_a_file_that_describes_it(tmp
     assert "The server listens on port 8080 by default" in answer.text
     cited = [c for c in answer.citations if c.cited]
     assert [Path(c.file).name for c in cited] == ["manual.txt"]
+
+
+def test_a_question_in_the_source_is_never_the_quote(tmp_path: Path) -> None:
+    """A paper's example prompt repeats the question's words best, but a question answers nothing."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "ferry.txt").write_text("Question: In which year did the harbour ferry line open to passengers?\n"
+                                    "The harbour ferry line opened to passengers in 1921.\n")
+    index = tmp_path / "idx"
+    with RAG.open(index, create=True, embedder=HashEmbedder(), workers=0) as rag:
+        assert rag.ingest([docs]).exit_code == 0
+    with RAG.open(index, embedder=HashEmbedder(), generator=EchoGenerator("The sky is green [1].")) as rag:
+        answer = rag.ask("In which year did the harbour ferry line open to passengers?")
+    assert answer.grounding == "quote"
+    assert answer.text.startswith("The harbour ferry line opened to passengers in 1921")
+
+
+@pytest.mark.parametrize(("text", "statement"), [
+    ('The harbour ferry line opened to passengers in 1921.', True),
+    ('He asked: "Did the harbour ferry line open to passengers in 1921?"', False),  # a question in quotes
+    ("هل افتتح خط العبارات في الميناء للركاب عام ١٩٢١؟", False),                  # an Arabic question mark
+    ("0.002 0.004 0.006 0.008 0.01 1921 1922 1923 1924 1925 1926 1927", False),
+])
+def test_what_counts_as_a_statement_worth_quoting(text: str, statement: bool) -> None:
+    from rag.answering.plan import _is_statement
+    assert _is_statement(Sentence(0, 0, text, overlap=1, similarity=0.0)) is statement
+
+
+@pytest.mark.parametrize(("text", "worded"), [
+    ("ने की दी है", True),           # Hindi: each word a letter and a vowel sign
+    ("0.002 0.004 0.006", False), ("12 — 3 · 4", False), ("x 1 y 2", False), ("ok", True), ("数据", True),
+])
+def test_a_word_is_two_letters_or_a_letter_and_its_vowel_sign(text: str, worded: bool) -> None:
+    assert has_word(text) is worded
+
+
+def test_axis_ticks_are_quoted_only_when_nothing_else_is_left() -> None:
+    from rag.answering.plan import _best_quote
+    ticks = Sentence(0, 0, "0.002 0.004 0.006 0.008 0.01 1921 1922 1923", overlap=3, similarity=0.0)
+    statement = Sentence(0, 1, "Ferry traffic doubled between 1921 and 1923.", overlap=2, similarity=0.0)
+    heading = Sentence(0, 2, "Ferry traffic", overlap=2, similarity=0.0)
+    assert _best_quote([ticks, heading, statement]) == statement
+    assert _best_quote([ticks, heading]) == ticks  # nothing says anything: the best-scored one
+
+
+def test_a_describing_statement_is_quoted_before_a_primary_source_that_says_nothing() -> None:
+    from rag.answering.plan import _best_quote
+    ticks_text, row_text = "0.002 0.004 0.006 0.008 0.01 100 200", "slides.pdf holds the word-pair table of the evaluation."
+    slides = Hit(Chunk("c0", "/docs/slides.pdf", 24, ticks_text, 0, len(ticks_text)), 1.0)
+    readme = Hit(Chunk("c1", "/docs/README.md", None, row_text, 0, len(row_text)), 0.9)
+    ticks = Sentence(0, 0, slides.chunk.text, overlap=3, similarity=0.0)
+    row = Sentence(1, 0, readme.chunk.text, overlap=2, similarity=0.0)
+    assert _best_quote([ticks, row], [slides, readme]) == row

@@ -206,7 +206,9 @@ def test_format_1_index_keeps_reading_hangul_as_words(tmp_path: Path) -> None:
     ("1Department", ["department"]),                    # a footnote mark glued to an affiliation
     ("sykesvilleLOCATION3", ["sykesville", "location"]),  # table cells of the NLP2004 slides
     ("ALICESigned", ["alice", "signed"]),
-    ("RTX8000", ["rtx", "8000"]),
+    ("RTX8000", ["rtx"]),
+    ("p53", []), ("COVID19", ["covid"]), ("CD4", []), ("sha256", ["sha"]),  # digits match every such number
+    ("JavaScript", ["java", "script"]),
     ("LoRA", []), ("iPod", []), ("PyTorch", []), ("DeBERTa", []), ("BERT", []), ("word", []),  # names stay whole
 ])
 def test_glued_words_give_their_parts_and_names_in_mixed_case_stay_whole(word: str, parts: list[str]) -> None:

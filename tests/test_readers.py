@@ -303,6 +303,9 @@ def test_clean_pdf_text_keeps_good_lines_and_counts_garbage() -> None:
     ("Sei α ∈ ℝ und β eine Abbildung mit γ ∘ δ = id", False),  # German mathematics with Greek letters
     ("English Ελληνικά Русский العربية 日本語 한국어", False),   # a list of languages switches by word, not by letter
     ("فهرست شرکت‌های پذیرفته شده در بورس کالا", False),
+    ("함수 f(α)는 實數 β에 대하여 γ로 정의된다", False),     # Korean glues particles to Greek letters and mixes Hanja
+    ("ここでαとβとШは群である", False),
+    ("Α α А а Ա ա Ⴀ ⴀ", False),                             # an alphabet table: a script per word
 ])
 def test_script_soup_tells_a_broken_font_map_from_a_language(text: str, soup: bool) -> None:
     assert script_soup(text, line=True) is soup
@@ -324,6 +327,13 @@ def test_real_japanese_slides_drop_their_garbled_lines_and_keep_the_english_tabl
     _title, title_total, title_kept = pages[2]
     assert title_kept < title_total * 0.1  # the title page is all soup: it goes to OCR
     assert refused(path, ocr=False).code == "low_quality_text"
+
+
+def test_a_soup_page_keeps_its_ascii_and_accented_latin_lines() -> None:
+    """On a page of soup only lines with letters of other scripts go: a table row naming Zürich stays."""
+    soup = "\n".join(["ಘΒΕͨ୯ޠ ରΛධՁ", "୯ޠରΛධՁͨ͠ ߹", "είΞͷ୯ޠ ಘΒΕ", "sykesville Zürich 12", "Łódź 7"])
+    text, _total, _kept = clean_pdf_text(soup)
+    assert script_soup(soup) and text.splitlines() == ["sykesville Zürich 12", "Łódź 7"]
 
 
 @pytest.mark.parametrize("name", ["arabic_rtl_document.pdf", "persian_rtl_document.pdf", "korean_text_with_tables.pdf",

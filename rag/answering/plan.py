@@ -43,7 +43,7 @@ from rag.answering.prompting import PackedPrompt, pack_prompt
 from rag.answering.replies import cut_short, guard_reply, restates, states, without_repeats
 from rag.generation import Generator, Message
 from rag.records import Answer, Citation, Claim, GenerationStats
-from rag.text import SENTENCE_ENDS, is_cjk_token, tokens
+from rag.text import SENTENCE_ENDS, has_word, is_cjk_token, tokens
 
 __all__ = ["ABSTAIN_TEXT", "ANSWER_STOPS", "EXTRACTIVE_SOURCES", "GENERATIVE_STOPS", "SENTENCES_PER_SOURCE", "Plan",
            "answer_stream", "make_plan"]
@@ -59,6 +59,7 @@ SENTENCES_PER_SOURCE = 2
 # 0.917 of questions, 0.933 among all 5), and every source costs ~70 prompt tokens (~0.25 s on 2 cores).
 EXTRACTIVE_SOURCES = 3
 MIN_QUOTE_WORDS = 3
+_CLOSING = "\"'”’»)]）」』"  # after a sentence's last mark: "Was it?" ends in "?"
 _LEAD = re.compile(r"^\s*(?:answer\s*:|the answer is\s*:?)\s*", re.IGNORECASE)
 
 
@@ -118,12 +119,16 @@ def make_plan(question: str, query: str, hits: Sequence[Hit], *, embedder: Embed
 
 
 def _is_statement(sentence: Sentence) -> bool:
-    """A sentence that says something: not a heading ("How documents are split", "## Visiting").
-    Two CJK characters count as one word."""
+    """A sentence that says something: not a heading ("How documents are split", "## Visiting"), not a
+    question (a paper's example prompt: "Question: Was Vanderbilt or Emory founded first?") and not a
+    run of numbers without a word (a chart's axis ticks "0.002 0.004 0.006"). Two CJK characters count
+    as one word."""
     found = tokens(sentence.text)
     cjk = sum(1 for t in found if is_cjk_token(t))
     words = len(found) - cjk + cjk // 2
-    return words >= MIN_QUOTE_WORDS and (sentence.text.rstrip()[-1:] in SENTENCE_ENDS or words >= 12)
+    end = sentence.text.rstrip().rstrip(_CLOSING)[-1:]
+    worded = cjk > 1 or has_word(sentence.text)
+    return words >= MIN_QUOTE_WORDS and worded and end not in "?？؟" and (end in SENTENCE_ENDS or words >= 12)
 
 
 def _quotable(sentences: Iterable[Sentence]) -> list[Sentence]:
@@ -134,10 +139,11 @@ def _quotable(sentences: Iterable[Sentence]) -> list[Sentence]:
 
 def _best_quote(sentences: Iterable[Sentence], hits: Sequence[Hit] = ()) -> Sentence | None:
     """The best quotable sentence; one from a source that describes another retrieved file (names it: a
-    folder's README listing its files, an email about its attachment) only when no primary source has one."""
-    ordered = _quotable(sentences)
+    folder's README listing its files, an email about its attachment) only when no primary source has one,
+    and a sentence that is no statement (a heading, axis ticks) only when no source has one."""
     about = _describing(hits)
-    return next(iter([s for s in ordered if s.source not in about] + [s for s in ordered if s.source in about]), None)
+    ranked = sorted(enumerate(sentences), key=lambda n_s: (not _is_statement(n_s[1]), n_s[1].source in about, n_s[0]))
+    return ranked[0][1] if ranked else None
 
 
 def _describing(hits: Sequence[Hit]) -> set[int]:

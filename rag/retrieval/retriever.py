@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from indexes.compat import require_backend
 from rag.config import MODES, validate_retrieval
 from rag.retrieval.fusion import Ranked, fuse_rrf, fuse_scores
 from rag.retrieval.reranking import Reranker
+from rag.text import has_word
 
 __all__ = ["NEAR_DUPLICATE", "RetrievalSettings", "Retriever"]
 
@@ -112,9 +112,6 @@ class _Dedup:
 
 # A chunk without one word of two letters (a slide holding only its page number "29", a chart's axis ticks
 # "0.2 0.4 0.6") answers nothing; BM25's length normalisation and its file-name header would rank it high.
-_WORD = re.compile(r"[^\W\d_]{2}")
-
-
 def _matches(source: str, pattern: str) -> bool:
     return fnmatch.fnmatch(source, pattern) or fnmatch.fnmatch(PurePath(source).name, pattern)
 
@@ -212,7 +209,7 @@ class Retriever:
             found = [(i, score) for i, score in batch if i in cache]
             vectors = self.index.vectors([i for i, _s in found])
             for (i, score), vector in zip(found, vectors, strict=True):
-                if _WORD.search(cache[i].text) and dedup.admit(cache[i].text, vector):
+                if has_word(cache[i].text) and dedup.admit(cache[i].text, vector):
                     out.append(Hit(cache[i], float(score)))
         return out[:k]
 

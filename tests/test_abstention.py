@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from indexes import DEFAULT_EMBEDDER, Chunk, Hit
+from indexes import DEFAULT_EMBEDDER, Chunk, HashEmbedder, Hit
+from rag import RAG
 from rag.answering.abstention import (
     CALIBRATED,
     EVIDENCE_THRESHOLD,
@@ -24,6 +27,7 @@ from rag.answering.abstention import (
     threshold_for,
 )
 from rag.answering.excerpts import Sentence
+from rag.generation import EchoGenerator
 
 from .conftest import REPO
 
@@ -122,21 +126,26 @@ def test_anchors_are_the_names_a_question_stands_on() -> None:
     assert anchors("Can the lift take 2000 kg?", strict=True) == []
 
 
-def test_a_named_term_no_chunk_holds_abstains_before_the_model(tmp_path: Path) -> None:
-    from indexes import HashEmbedder
-    from rag import RAG
-    from rag.generation import EchoGenerator
-
+@contextlib.contextmanager
+def _indexed(tmp_path: Path, generator: EchoGenerator, files: dict[str, str]) -> Iterator[RAG]:
+    """A RAG over ``files`` (name: text) with the hashing embedder, abstaining on what the chunks lack only."""
     docs = tmp_path / "docs"
     docs.mkdir()
-    (docs / "bert.md").write_text("# BERT\n\nBERT-Large reaches an F1 score of 93.2 on SQuAD v1.1, the reading "
-                                  "comprehension benchmark. Fine-tuning takes one hour on a Cloud TPU.\n")
-    (docs / "revue.md").write_text("# Évaluation\n\nNous mesurons le débit sur le benchmark TPC-H avec 100 Go de "
-                                   "données; le système traite 12 requêtes par seconde.\n")
-    generator = EchoGenerator("BERT-Large reaches 93.2 [1].")
+    for name, text in files.items():
+        (docs / name).write_text(text)
     with RAG.open(tmp_path / "idx", create=True, embedder=HashEmbedder(), generator=generator, workers=0,
                   abstain_threshold=0.0001) as rag:
         rag.ingest([docs])
+        yield rag
+
+
+def test_a_named_term_no_chunk_holds_abstains_before_the_model(tmp_path: Path) -> None:
+    generator = EchoGenerator("BERT-Large reaches 93.2 [1].")
+    with _indexed(tmp_path, generator, {
+        "bert.md": "# BERT\n\nBERT-Large reaches an F1 score of 93.2 on SQuAD v1.1, the reading comprehension "
+                   "benchmark. Fine-tuning takes one hour on a Cloud TPU.\n",
+        "revue.md": "# Évaluation\n\nNous mesurons le débit sur le benchmark TPC-H avec 100 Go de données; le "
+                    "système traite 12 requêtes par seconde.\n"}) as rag:
         missing = rag.ask("What exact-match score does BERT-Large reach on the Natural Questions benchmark?")
         assert missing.abstained and generator.calls == []
         assert rag.prepare("What exact-match score does BERT-Large reach on the Natural Questions "
@@ -145,6 +154,51 @@ def test_a_named_term_no_chunk_holds_abstains_before_the_model(tmp_path: Path) -
         # an English question about a French page: only terms that survive translation are required
         assert rag.prepare("How many queries per second does the system process on TPC-H?").evidence.missing == ()
         assert rag.prepare("What throughput does the system reach on TPC-DS?").evidence.missing == ("TPC-DS",)
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("How much money did it cost to train the big model?", "a sum of money"),
+    ("How much does the annual licence cost?", "a sum of money"),
+    ("What is the fee for a late return?", "a sum of money"),
+    ("How many GPU hours did fine-tuning take?", "a number of hours"),
+    ("How many passengers a year does the line carry?", None),     # counts passengers, not years
+    ("In what year was the bridge opened?", "a year"),
+    ("What percentage of the failures came from search errors?", "a percentage"),
+    ("How many layers does the encoder have?", None),              # a count of a thing: any number may be it
+    ("How much of each article did the system use?", None),        # not money
+    ("Who wrote the report?", None),
+])
+def test_the_kind_of_value_a_question_asks_for_is_read_only_where_the_wording_is_plain(question: str,
+                                                                                       kind: str | None) -> None:
+    from rag.answering.asked import asked_kind
+    found = asked_kind(question)
+    assert (found.name if found else None) == kind
+
+
+def test_a_question_asking_for_a_value_no_chunk_holds_abstains_before_the_model(tmp_path: Path) -> None:
+    """The paper gives its training cost in FLOPs and hours: asked for money, the documents do not answer."""
+    generator = EchoGenerator("It cost 3.5 days [1].")
+    with _indexed(tmp_path, generator, {
+        "paper.md": "# Training\n\nThe big model trained for 3.5 days on eight GPUs, a training cost of 2.3e19 "
+                    "FLOPs. The base model trained for 12 hours.\n"}) as rag:
+        assert rag.prepare("How much money did it cost to train the big model?").evidence.absent == "a sum of money"
+        assert rag.ask("How much money did it cost to train the big model?").abstained and generator.calls == []
+        assert rag.prepare("How many hours did the base model train?").evidence.absent == ""
+        assert not rag.ask("How many hours did the base model train?").abstained
+        assert rag.prepare("In what year was the big model trained?").evidence.absent == "a year"
+        assert rag.prepare("What percentage of the cost went to the base model?").evidence.absent == "a percentage"
+
+
+def test_a_value_of_the_kind_asked_for_anywhere_in_the_chunks_keeps_the_question_answerable() -> None:
+    from rag.answering.asked import absent_kind
+    assert absent_kind("How much did the licence cost?", ["The team's licence: $4,500 a year."]) == ""
+    assert absent_kind("How much did the licence cost?", ["Der Preis der Lizenz beträgt 4.500 Euro pro Jahr."]) == ""
+    assert absent_kind("How many hours did it take?", ["Training took 8 GPU hours in all."]) == ""
+    assert absent_kind("How many hours did it take?", ["It ran at 32.5 tokens per second per GPU."]) == "a number of hours"
+    assert absent_kind("In which year did the war end?", ["The war ended in 1279 with the fall of the Song."]) == ""
+    assert absent_kind("How much did the licence cost?", ["Die Lizenz gilt ein Jahr lang."]) == "a sum of money"
+    assert absent_kind("How much does a point cost?", ["1 포인트 = 1원의 가치"]) == ""
+    assert absent_kind("How many hours did it take?", ["Das Training dauerte acht Stunden auf der GPU."]) == ""
 
 
 def test_spelled_out_derived_and_mistyped_names_count_as_present() -> None:

@@ -15,9 +15,11 @@ Three signals decide it.
    negatives): such a model says itself when the sources do not answer, and between the two
    thresholds (weak evidence) its reply is kept only when the claim checks find a claim of it
    supported; otherwise the answer abstains rather than quote a source sentence.
-2. **A named term the evidence lacks.** A term the question names (an acronym, a code, a proper
-   name: ``rag.answering.anchors``) that no retrieved chunk contains: the documents are about the
-   topic but not about that thing, which cosine and overlap cannot see.
+2. **A named term, or the kind of value asked for, the evidence lacks.** A term the question names
+   (an acronym, a code, a proper name: ``rag.answering.anchors``) that no retrieved chunk contains: the
+   documents are about the topic but not about that thing, which cosine and overlap cannot see. Likewise
+   a question that plainly asks for a sum of money, a count of hours, a year or a percentage when no
+   retrieved chunk holds a value of that kind (``rag.answering.asked``).
 3. **The model's own reply.** A reply that says the documents/sources/context do
    not contain the answer is an abstention too, unless the evidence is *strong*
    (above what ``STRONG_TARGET`` of the negatives reach): then the refusal says more
@@ -50,6 +52,7 @@ from pathlib import Path
 
 from indexes import Hit
 from rag.answering.anchors import missing_anchors
+from rag.answering.asked import absent_kind
 from rag.answering.excerpts import Sentence
 from rag.text import CJK_CHARS, content_words, language_of, numbers
 
@@ -117,6 +120,7 @@ class Evidence:
     weight: float = CALIBRATED["latin"].weight
     missing: tuple[str, ...] = ()   # terms the question names that no retrieved chunk holds (rag.answering.anchors)
     cross_lingual: bool = False     # the best chunk is in another language than the question
+    absent: str = ""                # the kind of value the question asks for that no chunk holds ("a sum of money")
 
     @property
     def score(self) -> float:
@@ -147,7 +151,8 @@ def evidence_for(question: str, hits: Sequence[Hit], sentences: Sequence[Sentenc
     overlap = max(lexical_overlap(question, h.chunk.text) for h in top)
     languages = {language_of(top[0].chunk.text), language_of(question)}
     cross = len(languages) == 2 and "latin" not in languages  # "latin": too few stop words to tell
-    return Evidence(similarity, overlap, weight, missing_anchors(question, [evidence_text(h) for h in hits]), cross)
+    return Evidence(similarity, overlap, weight, missing_anchors(question, [evidence_text(h) for h in hits]), cross,
+                    absent_kind(question, [h.chunk.text for h in hits]))
 
 
 def evidence_text(hit: Hit) -> str:
@@ -225,7 +230,8 @@ def threshold_for(embedder_name: str, configured: float | None, question: str = 
 
 def should_abstain(evidence: Evidence, threshold: float | None) -> bool:
     """Abstain before generation when the evidence score is below ``threshold``, or when a term the
-    question names is in none of the retrieved chunks (None: abstention on evidence is off).
+    question names, or the kind of value it asks for, is in none of the retrieved chunks (None: abstention
+    on evidence is off).
 
     Across languages (an English question whose best chunk is German, Persian or Japanese) the score
     says nothing: the English embedder puts a right translation far from the question, and few words
@@ -233,7 +239,7 @@ def should_abstain(evidence: Evidence, threshold: float | None) -> bool:
     numbers; ``rag.answering.anchors``)."""
     if threshold is None:
         return False
-    return bool(evidence.missing) or (evidence.score < threshold and not evidence.cross_lingual)
+    return bool(evidence.missing or evidence.absent) or (evidence.score < threshold and not evidence.cross_lingual)
 
 
 def overrules_refusal(evidence: Evidence, calibration: Calibration | None) -> bool:

@@ -216,6 +216,19 @@ def test_a_sentence_that_points_back_is_ranked_and_quoted_with_the_sentence_befo
     assert next(s for s in ranked if s.text.startswith("Volunteers")).lead == ""
 
 
+def test_a_sentence_holding_the_number_asked_for_outranks_one_that_only_repeats_the_words() -> None:
+    """"How many sentences": the sentence with "17M sentences" beats one that shares as many of its words
+    but holds no number; without the gain for values the earlier one wins the tie."""
+    text = ("The parsing experiment drew on two corpora. The WSJ corpora for parsing held 17M sentences. "
+            "We trained the model on both.")
+    chunk = Chunk(id="wsj-1", source="/docs/paper.txt", page=None, start=0, end=0, text=text)
+    question = "How many sentences were in the corpora of the parsing experiment?"
+    ranked = rank_sentences(question, [Hit(chunk, 1.0)], None)
+    assert ranked[0].text.startswith("The WSJ corpora for parsing held 17M sentences") and ranked[0].value == 1.0
+    assert rank_sentences(question, [Hit(chunk, 1.0)], None, values=False)[0].text.startswith("The parsing experiment")
+    assert all(s.value == 0.0 for s in rank_sentences("Who ran the parsing experiment?", [Hit(chunk, 1.0)], None))
+
+
 @pytest.mark.parametrize(("sentence", "points_back"), [
     ("It contains 161,443 unique messages.", True), ("Among these tables, 36 were consistent.", True),
     ("Of them, two failed.", True), ("The latter ran faster.", True), ("Diese Methode ist schneller.", True),

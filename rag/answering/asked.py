@@ -22,12 +22,12 @@ answerable; for a unit it is skipped when the best chunk is not in English ("Stu
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from rag.text import fold, language_of
 
-__all__ = ["absent_kind", "asked_kind"]
+__all__ = ["absent_kind", "asked_kind", "value_weight"]
 
 _NUMBER = r"\d[\d,.]*"
 _SPELLED = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|a few|several)"
@@ -99,3 +99,36 @@ def absent_kind(question: str, texts: Iterable[str]) -> str:
     if kind is None or not texts or (kind.english and language_of(texts[0]) not in ("en", "latin")):
         return ""
     return "" if any(kind.pattern.search(t) for t in texts) else kind.name
+
+
+# Questions whose answer is a number ("how many layers", "what accuracy", "in which year"), whatever its unit.
+_ASKS_NUMBER = re.compile(
+    r"\bhow\s+(?:many|much|long|large|big|old|far|often|high|tall|fast|heavy|wide)\b"
+    r"|\b(?:what|which)\s+(?:[\w-]+\s+){0,3}?(?:number|size|percentage|percent|share|proportion|score|accuracy|rate|"
+    r"year|amount|count|total|price|cost|fee|length|duration|age|ratio|speed|latency|memory|bleu|f1|perplexity)\b",
+    re.IGNORECASE)
+_DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
+_STEM_END = re.compile(r"(?:ies|es|s)$")
+
+
+def value_weight(question: str) -> Callable[[str], float]:
+    """How much a sentence gains, for ranking, by holding the kind of value ``question`` asks for: for a
+    question whose answer is a number, 1 for a number followed within two words by what it counts ("how
+    many sentences": "17M sentences"), 0.5 for another number the question does not give; 0 otherwise.
+    The sentence that repeats a question's words best is often the one before or after the answer
+    ("the Transformer generalizes to constituency parsing" beside "the corpora of 17M sentences")."""
+    folded = fold(question)
+    if not _ASKS_NUMBER.search(folded):
+        return lambda sentence: 0.0
+    given = set(_DIGITS.findall(folded))
+    match = _HOW_MANY.search(folded)
+    counted = [w for w in (match.group(1).lower().split() if match else [])[:3]]
+    counted = counted[:next((i for i, w in enumerate(counted) if w in _COUNTED_END), len(counted))]
+    noun = _STEM_END.sub("", counted[-1]) if counted and len(counted[-1]) > 3 else ""
+    counting = re.compile(rf"\d[\d,.]*\s?[kmb]?\s?(?:[\w-]+\s+){{0,2}}?{re.escape(noun)}", re.IGNORECASE) if noun else None
+
+    def weight(sentence: str) -> float:
+        if counting is not None and counting.search(sentence):
+            return 1.0
+        return 0.5 if any(n not in given for n in _DIGITS.findall(sentence)) else 0.0
+    return weight

@@ -19,8 +19,9 @@ Tokens (``indexes.text.bm25_terms``): lower-cased words of two or more character
 stop words dropped, Snowball stemmed (PyStemmer); runs of Chinese/Japanese characters, which
 have no spaces, and of Korean Hangul become character bigrams; text is NFKC-folded first (ligatures,
 full-width forms); a word that extraction glued together ("incomeRefundable", "PERSON37") also gives
-its parts. Formats 1 (before Hangul bigrams and NFKC) and 2 (before glued parts) are still read, and
-keep their own rules, so their stored tokens and their queries agree.
+its parts of three letters or more. Formats 1 (before Hangul bigrams and NFKC), 2 (before glued parts)
+and 3 (parts of two characters, digits included) are still read, and keep their own rules, so their
+stored tokens and their queries agree.
 bm25s and PyStemmer are imported here and only when first needed.
 
 Over 300 lines on purpose: the token store, the score matrix and their file format change together.
@@ -45,8 +46,8 @@ from indexes.text import bm25_terms
 
 __all__ = ["Bm25Changes", "Bm25Index", "Bm25Settings", "Tokenizer"]
 
-FORMAT = 3
-READABLE_FORMATS = (1, 2, 3)  # 1: Hangul read as words, no NFKC; 2: glued words not parted
+FORMAT = 4
+READABLE_FORMATS = (1, 2, 3, 4)  # 1: Hangul read as words, no NFKC; 2: glued words not parted; 3: digit parts
 _SETTINGS = "settings.json"
 _Matrix = tuple[np.ndarray, np.ndarray, np.ndarray]
 
@@ -63,6 +64,7 @@ class Bm25Settings:
     hangul: bool = True               # Hangul as character bigrams (False in format-1 indexes)
     nfkc: bool = True                 # terms NFKC-folded: "ﬁrst" is "first" (False in format-1 indexes)
     parts: bool = True                # glued words also give their parts: "incomeRefundable" (False before format 3)
+    letter_parts: bool = True         # ... of letters only, three or more ("COVID19": "covid"; False in format 3)
 
 
 class Tokenizer:
@@ -97,7 +99,7 @@ class Tokenizer:
 
     def __call__(self, text: str) -> list[str]:
         words = bm25_terms(text, self.stopwords, hangul=self.settings.hangul, nfkc=self.settings.nfkc,
-                           parts=self.settings.parts)
+                           parts=self.settings.parts, letter_parts=self.settings.letter_parts)
         return list(self._stem(words)) if self._stem is not None else words
 
 
@@ -260,7 +262,7 @@ class Bm25Index:
                                        f"(reads {READABLE_FORMATS}); rebuild the index with `rag ingest` into a new --index")
             current = meta["format"] >= 2
             settings = Bm25Settings(**{"hangul": current, "nfkc": current, "parts": meta["format"] >= 3,
-                                       **meta["settings"]})
+                                       "letter_parts": meta["format"] >= 4, **meta["settings"]})
             if empty:
                 return cls(settings, np.zeros(0, np.int64), {}, np.zeros(0, np.int32), np.zeros(1, np.int64), None,
                            tokenizer=_tokenizer(settings, meta))

@@ -65,12 +65,13 @@ def fold(text: str) -> str:
 
 
 def bm25_terms(text: str, stopwords: Collection[str] = (), *, hangul: bool = True, nfkc: bool = True,
-               parts: bool = True) -> list[str]:
+               parts: bool = True, letter_parts: bool = True) -> list[str]:
     """Unstemmed BM25 terms: lower-cased words of two or more characters not in ``stopwords``,
     CJK runs as character bigrams, after NFKC; with ``parts``, a word that PDF extraction glued
     together ("incomeRefundable", "1Department", "sykesvilleLOCATION3") also gives its parts
     (``glued_parts``). ``hangul=False, nfkc=False, parts=False`` are the rules of BM25 files of
-    format 1; ``parts=False`` those of format 2."""
+    format 1; ``parts=False`` those of format 2; ``letter_parts=False`` (parts of two characters, digits
+    included) those of format 3."""
     words: list[str] = []
     folded = fold(text) if nfkc else text
     for match in _TERMS[hangul].finditer(folded if parts else folded.lower()):  # parts need the case
@@ -82,7 +83,7 @@ def bm25_terms(text: str, stopwords: Collection[str] = (), *, hangul: bool = Tru
         if lowered not in stopwords:
             words.append(lowered)
         if parts:
-            words.extend(part for part in glued_parts(token) if part not in stopwords)
+            words.extend(part for part in glued_parts(token, letters=letter_parts) if part not in stopwords)
     return words
 
 
@@ -91,7 +92,7 @@ def bm25_terms(text: str, stopwords: Collection[str] = (), *, hangul: bool = Tru
 _GLUE = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])|(?<=[a-zß-ÿ])(?=[A-ZÀ-Þ])|(?<=[A-ZÀ-Þ])(?=[A-ZÀ-Þ][a-zß-ÿ])")
 
 
-def glued_parts(token: str) -> list[str]:
+def glued_parts(token: str, *, letters: bool = True) -> list[str]:
     """The lower-cased parts of a word that extraction glued together, or none.
 
     Table cells, footnote marks and lines run together in PDF text ("PERSON37", "Narasimhan1",
@@ -99,7 +100,8 @@ def glued_parts(token: str) -> list[str]:
     are no part ("p53", "COVID19", "sha256" would otherwise match every 53, 19 and 256), and a split
     at a change of case (Latin letters only) needs three letters each side, so short names written in
     mixed case stay whole ("LoRA", "iPod", "PyTorch", "DeBERTa"); longer ones part ("JavaScript":
-    "java", "script") and still match whole."""
+    "java", "script") and still match whole. ``letters=False``: the rule of BM25 format 3, every part of
+    two characters or more, digits included."""
     pieces = [piece for piece in _GLUE.split(token) if piece]
     if len(pieces) < 2:
         return []
@@ -113,6 +115,8 @@ def glued_parts(token: str) -> list[str]:
             merged.append(piece)
     if len(merged) < 2:
         return []
+    if not letters:
+        return [piece.lower() for piece in merged if len(piece) >= 2]
     return [piece.lower() for piece in merged if len(piece) >= 3 and not piece.isdigit()]
 
 

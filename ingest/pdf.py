@@ -205,9 +205,9 @@ def clean_pdf_text(raw: str) -> tuple[str, int, int]:
             line = "".join(" " if _is_bad(c) else c for c in line)
         kept_lines.append(line.rstrip())
     if script_soup(raw):  # judged on the whole page: its soup lines are mostly dropped by now
-        soup = [line for line in kept_lines if any(map(_soup_mark, line))]
+        soup = [line for line in kept_lines if any(map(_soup_mark, unicodedata.normalize("NFC", line)))]
         kept -= sum(1 for line in soup for c in line if c not in " \t\xa0")
-        kept_lines = [line for line in kept_lines if not any(map(_soup_mark, line))]
+        kept_lines = [line for line in kept_lines if line not in soup]
     text = "\n".join(kept_lines).strip()
     return text, total, kept if text else 0
 
@@ -288,5 +288,6 @@ def _switches(text: str, in_words: bool) -> int:
 
 def _soup_mark(char: str) -> bool:
     """On a page of script soup, a character only a garbled line holds: a letter, mark or digit
-    beyond ASCII and the accented Latin of European languages ("Zürich", "Łódź" stay)."""
-    return _foreign(char) and not "\u00c0" <= char <= "\u017f"
+    beyond ASCII and the accented Latin of European languages ("Zürich", "Łódź", "ș", "µm" stay; lines are
+    NFC-composed first, so a decomposed "u" and its diaeresis is "ü")."""
+    return _foreign(char) and not "\u00c0" <= char <= "\u024f" and char != "\u00b5"

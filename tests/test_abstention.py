@@ -167,6 +167,13 @@ def test_a_named_term_no_chunk_holds_abstains_before_the_model(tmp_path: Path) -
     ("How many layers does the encoder have?", None),              # a count of a thing: any number may be it
     ("How much of each article did the system use?", None),        # not money
     ("Who wrote the report?", None),
+    ("How much is one point worth?", "a sum of money"),
+    ("How much time did students spend on homework?", None),       # money words that ask for no money
+    ("How much accuracy does quantization cost?", None),
+    ("What is the cost of self-attention per layer?", None),
+    ("How much did operating costs increase in 2021?", None),
+    ("How many patients waited hours for a bed?", None),           # the unit is not what is counted
+    ("What year-over-year growth did sales show?", None),
 ])
 def test_the_kind_of_value_a_question_asks_for_is_read_only_where_the_wording_is_plain(question: str,
                                                                                        kind: str | None) -> None:
@@ -194,7 +201,13 @@ def test_a_value_of_the_kind_asked_for_anywhere_in_the_chunks_keeps_the_question
     assert absent_kind("How much did the licence cost?", ["The team's licence: $4,500 a year."]) == ""
     assert absent_kind("How much did the licence cost?", ["Der Preis der Lizenz beträgt 4.500 Euro pro Jahr."]) == ""
     assert absent_kind("How many hours did it take?", ["Training took 8 GPU hours in all."]) == ""
-    assert absent_kind("How many hours did it take?", ["It ran at 32.5 tokens per second per GPU."]) == "a number of hours"
+    assert absent_kind("How many hours did it take?",
+                       ["The model ran at 32.5 tokens per second on each of the GPUs that were used for it."]) \
+        == "a number of hours"                                       # a rate is no duration
+    assert absent_kind("How many hours did it take?", ["In all it took 3.5 days on the cluster."]) == ""  # another unit of time
+    assert absent_kind("How many hours did it take?", ["Ci sono volute 40 ore per il training del modello."]) == ""
+    for written in ["$ 5,432 in all", "US$ 4.6 million", "CAD 500", "20 CHF", "Rs. 500", "₹500", "Price (USD)\nWidget 12.50"]:
+        assert absent_kind("How much did the licence cost?", [written]) == "", written
     assert absent_kind("In which year did the war end?", ["The war ended in 1279 with the fall of the Song."]) == ""
     assert absent_kind("How much did the licence cost?", ["Die Lizenz gilt ein Jahr lang."]) == "a sum of money"
     assert absent_kind("How much does a point cost?", ["1 포인트 = 1원의 가치"]) == ""

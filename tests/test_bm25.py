@@ -222,24 +222,39 @@ def test_a_word_glued_by_extraction_is_found_by_its_part(tmp_path: Path) -> None
     assert bm25.search("LoRA", 5)[1].tolist() == [3]
     assert bm25.search("lo", 5)[1].tolist() == []  # a mixed-case name is not cut into "lo" and "ra"
     bm25.save(tmp_path / "bm25")
-    assert json.loads((tmp_path / "bm25" / "settings.json").read_text())["format"] == 3
+    assert json.loads((tmp_path / "bm25" / "settings.json").read_text())["format"] == 4
+
+
+def _saved_as(tmp_path: Path, index: Bm25Index, version: int, unknown: str) -> Bm25Index:
+    """``index`` saved, its settings file rewritten as BM25 format ``version`` wrote it (without the setting
+    ``unknown``, which that format did not have), and loaded back."""
+    index.save(tmp_path / "bm25")
+    settings = tmp_path / "bm25" / "settings.json"
+    meta = json.loads(settings.read_text())
+    meta["format"] = version
+    del meta["settings"][unknown]
+    settings.write_text(json.dumps(meta))
+    return Bm25Index.load(tmp_path / "bm25", with_tokens=True)
 
 
 def test_format_2_index_keeps_glued_words_whole(tmp_path: Path) -> None:
     """An index written before glued parts: its stored tokens are whole words, so queries must be too,
     in every later generation."""
-    old = Bm25Index.build([1], ["the incomeRefundable credit"], Bm25Settings(parts=False))
-    old.save(tmp_path / "bm25")
-    settings = tmp_path / "bm25" / "settings.json"
-    meta = json.loads(settings.read_text())
-    meta["format"] = 2
-    del meta["settings"]["parts"]
-    settings.write_text(json.dumps(meta))
-    loaded = Bm25Index.load(tmp_path / "bm25", with_tokens=True)
+    loaded = _saved_as(tmp_path, Bm25Index.build([1], ["the incomeRefundable credit"], Bm25Settings(parts=False)),
+                       2, "parts")
     assert loaded.settings.parts is False
     assert loaded.tokenizer("incomeRefundable") == ["incomerefund"]
     grown = loaded.updated((), [2], ["the refundable part"])
     assert grown.settings.parts is False and grown.search("refundable", 5)[1].tolist() == [2]
+
+
+def test_format_3_index_keeps_its_digit_parts(tmp_path: Path) -> None:
+    """Format 3 parted glued words into pieces of two characters, digits included: its queries must too."""
+    loaded = _saved_as(tmp_path, Bm25Index.build([1], ["the COVID19 wave"], Bm25Settings(letter_parts=False)),
+                       3, "letter_parts")
+    assert loaded.settings.letter_parts is False and "19" in loaded.tokenizer("COVID19")
+    assert "19" not in Bm25Index.build([1], ["x"], Bm25Settings()).tokenizer("COVID19")  # format 4: letters only
+    assert loaded.updated((), [2], ["19 cases"]).settings.letter_parts is False
 
 
 def test_ligatures_in_real_pdf_text_match_what_people_type() -> None:

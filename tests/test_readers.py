@@ -331,9 +331,10 @@ def test_real_japanese_slides_drop_their_garbled_lines_and_keep_the_english_tabl
 
 def test_a_soup_page_keeps_its_ascii_and_accented_latin_lines() -> None:
     """On a page of soup only lines with letters of other scripts go: a table row naming Zürich stays."""
-    soup = "\n".join(["ಘΒΕͨ୯ޠ ରΛධՁ", "୯ޠରΛධՁͨ͠ ߹", "είΞͷ୯ޠ ಘΒΕ", "sykesville Zürich 12", "Łódź 7"])
+    soup = "\n".join(["ಘΒΕͨ୯ޠ ରΛධՁ", "୯ޠରΛධՁͨ͠ ߹", "είΞͷ୯ޠ ಘΒΕ", "sykesville Zürich 12", "Łódź 7", "Iași 5 µm",
+                      "Zu\u0308rich"])
     text, _total, _kept = clean_pdf_text(soup)
-    assert script_soup(soup) and text.splitlines() == ["sykesville Zürich 12", "Łódź 7"]
+    assert script_soup(soup) and text.splitlines() == ["sykesville Zürich 12", "Łódź 7", "Iași 5 µm", "Zu\u0308rich"]
 
 
 @pytest.mark.parametrize("name", ["arabic_rtl_document.pdf", "persian_rtl_document.pdf", "korean_text_with_tables.pdf",

@@ -7,16 +7,18 @@ names: cosine, overlap and the named terms (``rag.answering.anchors``) all say "
 away is that nothing of the kind asked for is there. Only wordings that leave no doubt about the kind
 count, since a rule that guesses would abstain on answerable questions:
 
-- a sum of money: "how much money", "how much does/did/would ... cost/charge/pay", "what is the
-  price/fee/cost of": a currency symbol or word next to a number ("$4.6 million", "4,500 euros");
-- a count of a unit of time or measure: "how many hours/GPU hours/days/kilograms": a number followed,
-  within two words, by that unit ("12 hours", "3.5 days", "8 GPU hours");
-- a year: "in what year", "which year": a number of three or four digits;
-- a percentage: "what percentage/percent": a number with "%" or "percent".
+- a sum of money: "how much money", "how much does/did/would ... cost/charge/pay/worth" (the verb last, or
+  followed by "to", "for", "per"...), "what is the price/fee of": a currency sign, ISO code or word next to
+  a number ("$ 4.6 million", "4,500 euros", "CHF 20", "Rs. 500"), or a header giving the currency ("(USD)");
+- a count of a unit of time or measure: "how many hours/GPU hours/days/kilograms" (the unit among the first
+  two words counted): a number, or "a", "half", "a dozen"..., followed within two words by a unit of the
+  same quantity ("12 hours", "3.5 days", "a decade", "8 GPU hours");
+- a year: "in what year", "which year": a number of three or four digits, "令和3年", "'90s";
+- a percentage: "what percentage/percent": "%", "percent", "pct", "Prozent", "pour cent".
 
 The check reads every retrieved chunk, so one that holds such a value anywhere keeps the question
-answerable; for a unit it is skipped when the best chunk is not in English ("Stunden"), while money
-("4.500 Euro", "5,000원"), years and percentages ("12 Prozent") are read in any language.
+answerable; for a unit it is skipped unless every chunk reads as English ("40 Stunden", "40 ore"), while
+money ("4.500 Euro", "5,000원"), years and percentages ("12 Prozent") are read in any language.
 """
 
 from __future__ import annotations
@@ -29,20 +31,34 @@ from rag.text import fold, language_of
 
 __all__ = ["absent_kind", "asked_kind", "value_weight"]
 
-_NUMBER = r"\d[\d,.]*"
-_SPELLED = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|a few|several)"
-_CURRENCY_WORD = r"(?:(?:dollars?|euros?|usd|eur|gbp|pounds?(?! of)|yen|won|francs?|cents?|rupees?|yuan|rmb)\b|[원元円])"
+_NUMBER = r"(?<![\w.,])\d[\d,.]*+"  # possessive: a long run of digits cannot backtrack
+_SPELLED = (r"(?:a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+            r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|hundred|half|dozen|a few|several|"
+            r"a couple of)")
+# Money: any currency sign (Unicode category Sc) beside a number, an ISO code or a currency word; or a header that
+# gives the currency of a table's numbers ("Price (USD)", "in thousands of dollars").
+_ISO = r"(?:USD|EUR|GBP|CHF|JPY|CAD|AUD|CNY|RMB|INR|HKD|SGD|SEK|NOK|DKK|PLN|BRL|MXN|KRW|RUB|ZAR|TRY|NZD)"
+_CURRENCY_WORD = (r"(?:(?:dollars?|euros?|pounds?(?! of)|yen|won|francs?|cents?|rupees?|yuan|renminbi|pesos?|reais|"
+                  r"real|kronor|kroner|krona|krone|kr|zł|zloty|rials?|riyals?|dirhams?|lira|rubles?|roubles?)\b|"
+                  r"[원元円]|人民币|ريال)")
+_SIGN = "".join(chr(c) for c in range(0x20, 0x10000) if __import__("unicodedata").category(chr(c)) == "Sc")
 _MONEY = re.compile(
-    rf"(?:[$€£¥₩]|\bus\$|\b(?:usd|eur|gbp|chf|jpy|cad|aud)\s?){_NUMBER}"
-    rf"|{_NUMBER}\s?(?:k|m|bn|thousand|million|billion)?\s?(?:[$€£¥₩]|{_CURRENCY_WORD})", re.IGNORECASE)
-_YEAR = re.compile(r"(?<![\d.,])\d{3,4}(?![\d]|[.,]\d)")  # "1279", "982", "2019"
-_PERCENT = re.compile(rf"{_NUMBER}\s?(?:%|percent\b|per cent\b|prozent\b|pour cent\b)", re.IGNORECASE)
-# Units a "how many" question may count, each with the spellings a document writes it in.
+    rf"[{re.escape(_SIGN)}]\s?{_NUMBER}|\d\s?[{re.escape(_SIGN)}]|\b(?:rs|us|hk|c|a|r|nz)\.?\s?[$]?\s?\d"
+    rf"|(?-i:\b{_ISO}\b)\s?\d|\d\s?(?:k|m|bn|thousand|million|billion)?\s?(?-i:{_ISO}\b)"
+    rf"|\d\s?(?:k|m|bn|thousand|million|billion)?\s?{_CURRENCY_WORD}"
+    rf"|\((?-i:{_ISO})\)|\(\s?[{re.escape(_SIGN)}]\s?\)|\bin\s+(?:(?:thousands|millions|billions)\s+of\s+)?"
+    rf"(?:dollars|euros|pounds|yen)\b", re.IGNORECASE)
+_YEAR = re.compile(r"(?<![\d.,])\d{3,4}(?![\d]|[.,]\d)|\d{1,2}\s?年|'\d0s\b")  # "1279", "2019", "令和3年", "'90s"
+_PERCENT = re.compile(r"%|\bpercent|\bper\s?cent\b|\bpct\b|prozent|pour\s?cent|por\s?ciento", re.IGNORECASE)
+# Units a "how many" question may count, each with the spellings a document writes it in. Any unit of time
+# answers a question about one ("3.5 days" for "how many hours"), likewise of length, mass and data.
+_TIME = r"s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?|days?|weeks?|wks?|months?|years?|yrs?|decades?|centur(?:y|ies)"
 _UNITS = {
-    "second": r"s(?:ec(?:ond)?s?)?", "minute": r"min(?:ute)?s?", "hour": r"h(?:(?:ou)?rs?)?", "day": r"days?",
-    "week": r"weeks?|wks?", "month": r"months?", "year": r"years?|yrs?", "kilogram": r"kg|kilo(?:gram)?s?",
-    "gram": r"g|grams?", "metre": r"m|met(?:re|er)s?", "kilometre": r"km|kilomet(?:re|er)s?", "mile": r"miles?",
-    "litre": r"l|lit(?:re|er)s?", "byte": r"[kmgt]?b|(?:kilo|mega|giga|tera)?bytes?",
+    "second": _TIME, "minute": _TIME, "hour": _TIME, "day": _TIME, "week": _TIME, "month": _TIME, "year": _TIME,
+    "kilogram": r"kg|kilo(?:gram)?s?|g|grams?|t|tonnes?|tons?|lbs?|pounds?",
+    "gram": r"kg|kilo(?:gram)?s?|mg|g|grams?", "metre": r"k?m|cm|mm|met(?:re|er)s?|kilomet(?:re|er)s?|miles?|feet|ft",
+    "kilometre": r"k?m|met(?:re|er)s?|kilomet(?:re|er)s?|miles?", "mile": r"miles?|k?m|kilomet(?:re|er)s?",
+    "litre": r"m?l|lit(?:re|er)s?|gallons?", "byte": r"[kmgtp]i?b|(?:kilo|mega|giga|tera|peta)?bytes?",
 }
 _UNIT_OF = {spelling: unit for unit in _UNITS for spelling in (unit, unit + "s")}
 _UNIT_OF.update({"hrs": "hour", "kilograms": "kilogram", "meters": "metre", "meter": "metre",
@@ -52,18 +68,28 @@ _HOW_MANY = re.compile(r"\bhow\s+many\s+((?:[\w-]+\s*){1,3})", re.IGNORECASE)
 # Where the counted noun phrase ends: "how many passengers a year" counts passengers, not years.
 _COUNTED_END = frozenset("a an per each every did do does is are was were would will can could have has had of in on "
                          "for at by to from with".split())
+# "How much does/did/would ... cost/charge/pay", the verb ending the question or followed by whom or what for;
+# "how much accuracy does it cost", "how much did costs increase", "how much time did they spend" are no money.
 _ASKS_MONEY = re.compile(
-    r"\bhow\s+much\s+(?:money|cash)\b|\bhow\s+much\b[^?.]{0,60}?\b(?:cost|costs|charge|charges|charged|pay|paid|"
-    r"spend|spent|earn|earned)\b|\bwhat\s+(?:is|was|were|are)\s+the\s+(?:price|fee|fees|cost)\s+(?:of|for)\b",
+    r"\bhow\s+much\s+(?:money|cash)\b|\bhow\s+much\s+(?:does|did|do|would|will|should|is|was|are|were)\b[^?.]{0,60}?"
+    r"\b(?:cost|costs|charge|charges|charged|pay|paid|worth)\b(?=\s*(?:\?|$|to\b|for\b|per\b|each\b|in total\b|"
+    r"a (?:month|year|week|day)\b))|\bwhat\s+(?:is|was|were|are)\s+the\s+(?:price|fee|fees)\s+(?:of|for)\b",
     re.IGNORECASE)
-_ASKS_YEAR = re.compile(r"\b(?:in\s+)?(?:what|which)\s+year\b", re.IGNORECASE)
-_ASKS_PERCENT = re.compile(r"\bwhat\s+(?:percentage|percent|per\s+cent)\b", re.IGNORECASE)
+_ASKS_YEAR = re.compile(r"\b(?:in\s+)?(?:what|which)\s+year\b(?!-)", re.IGNORECASE)
+_ASKS_PERCENT = re.compile(r"\bwhat\s+(?:percentage|percent|per\s+cent)\b(?!\s+points?)", re.IGNORECASE)
+
+
+def _counted(question: str) -> list[str]:
+    """The words a "how many" question counts, at most two ("GPU hours"), up to a word that ends them."""
+    match = _HOW_MANY.search(question)
+    words = match.group(1).lower().split() if match else []
+    return words[:next((i for i, w in enumerate(words) if w in _COUNTED_END), len(words))][:2]
 
 
 @dataclass(frozen=True)
 class Kind:
     """What the question asks for, as the user reads it ("a sum of money"), and how a value of it is written;
-    ``english``: written with English words (a unit), so only English evidence is read for it."""
+    ``english``: written with English words (a unit), so only evidence that is all English is read for it."""
 
     name: str
     pattern: re.Pattern[str]
@@ -79,24 +105,22 @@ def asked_kind(question: str) -> Kind | None:
         return Kind("a percentage", _PERCENT)
     if _ASKS_YEAR.search(question):
         return Kind("a year", _YEAR)
-    match = _HOW_MANY.search(question)
-    counted = match.group(1).lower().split() if match else []
-    counted = counted[:next((i for i, w in enumerate(counted) if w in _COUNTED_END), len(counted))]
-    unit = next((_UNIT_OF[w] for w in counted if w in _UNIT_OF), None)
+    unit = next((_UNIT_OF[w] for w in _counted(question) if w in _UNIT_OF), None)
     if unit:
         spelled = _UNITS[unit]
         return Kind(f"a number of {unit}s", re.compile(
-            rf"(?:{_NUMBER}|\b{_SPELLED})\s?(?:[\w-]+\s+){{0,2}}?(?:{spelled})\b", re.IGNORECASE), english=True)
+            rf"(?:{_NUMBER}|\b{_SPELLED})\s?(?:[\w-]+\s+){{0,2}}?(?<!per )(?<!/)(?:{spelled})\b", re.IGNORECASE),
+                    english=True)  # "tokens per second" is a rate, no duration
     return None
 
 
 def absent_kind(question: str, texts: Iterable[str]) -> str:
     """The kind of value ``question`` asks for (``asked_kind``) when none of ``texts`` (the retrieved chunks,
-    best first) holds one; "" when they do, when the kind is not clear, or when it is a unit and the best
-    chunk is not in English (currencies, years and percentages are written with digits and signs)."""
+    best first) holds one; "" when they do, when the kind is not clear, or when it is a unit and a chunk is
+    not in English (currencies, years and percentages are written with digits and signs)."""
     kind = asked_kind(question)
     texts = [fold(t) for t in texts]
-    if kind is None or not texts or (kind.english and language_of(texts[0]) not in ("en", "latin")):
+    if kind is None or not texts or (kind.english and any(language_of(t) != "en" for t in texts)):
         return ""
     return "" if any(kind.pattern.search(t) for t in texts) else kind.name
 
@@ -121,11 +145,11 @@ def value_weight(question: str) -> Callable[[str], float]:
     if not _ASKS_NUMBER.search(folded):
         return lambda sentence: 0.0
     given = set(_DIGITS.findall(folded))
-    match = _HOW_MANY.search(folded)
-    counted = [w for w in (match.group(1).lower().split() if match else [])[:3]]
-    counted = counted[:next((i for i, w in enumerate(counted) if w in _COUNTED_END), len(counted))]
-    noun = _STEM_END.sub("", counted[-1]) if counted and len(counted[-1]) > 3 else ""
-    counting = re.compile(rf"\d[\d,.]*\s?[kmb]?\s?(?:[\w-]+\s+){{0,2}}?{re.escape(noun)}", re.IGNORECASE) if noun else None
+    counted = _counted(folded)
+    # What is counted: the first word ("students" of "how many students passed"), or a unit after it ("GPU hours").
+    noun = counted[1] if len(counted) > 1 and counted[1] in _UNIT_OF else counted[0] if counted else ""
+    noun = _STEM_END.sub("", noun) if len(noun) > 3 else ""
+    counting = re.compile(rf"{_NUMBER}\s?[kmb]?\s?(?:[\w-]+\s+){{0,2}}?{re.escape(noun)}", re.IGNORECASE) if noun else None
 
     def weight(sentence: str) -> float:
         if counting is not None and counting.search(sentence):

@@ -205,8 +205,8 @@ def clean_pdf_text(raw: str) -> tuple[str, int, int]:
             line = "".join(" " if _is_bad(c) else c for c in line)
         kept_lines.append(line.rstrip())
     if script_soup(raw):  # judged on the whole page: its soup lines are mostly dropped by now
-        soup = [line for line in kept_lines if any(map(_soup_mark, unicodedata.normalize("NFC", line)))]
-        kept -= sum(1 for line in soup for c in line if c not in " \t\xa0")
+        soup = {line for line in kept_lines if any(map(_soup_mark, unicodedata.normalize("NFC", line)))}
+        kept -= sum(1 for line in kept_lines if line in soup for c in line if c not in " \t\xa0")
         kept_lines = [line for line in kept_lines if line not in soup]
     text = "\n".join(kept_lines).strip()
     return text, total, kept if text else 0

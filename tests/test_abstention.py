@@ -327,3 +327,11 @@ def test_weak_evidence_goes_to_a_capable_model_which_must_answer_from_the_source
     assert [c.label for c in kept.claims] == ["supported"]
     made_up, generator, _ = ask("generative", invented)
     assert generator.calls and made_up.abstained  # weak evidence and nothing supported: no quote, an abstention
+
+
+def test_the_written_out_currency_signs_are_currency_signs() -> None:
+    import unicodedata
+
+    from rag.answering.asked import _SIGN
+    assert {"$", "€", "£", "¥", "₩", "₹", "₽", "¢"} <= set(_SIGN)
+    assert all(unicodedata.category(sign) == "Sc" for sign in _SIGN)

@@ -525,3 +525,54 @@ def test_a_claim_is_read_with_its_file_s_title_when_the_title_was_not_retrieved(
 ])
 def test_new_rules_do_not_contradict_a_right_claim(reply: str, sources: list[str]) -> None:
     assert "contradicted" not in _labels(reply, *sources)
+
+
+VENUE = ("The bar closes at 11:30 pm. Music must stop at 11:45 pm (a condition of our premises licence). "
+         "Check-in is from 3:00 pm on the wedding day and check-out is by 10:30 am the next morning. "
+         "Peak times are 5:00 pm to 9:00 pm on weekdays and 9:00 am to 1:00 pm at weekends. "
+         "Members may book courts up to 7 days in advance.")
+
+
+@pytest.mark.parametrize(("reply", "expected"), [
+    ("The bar shuts at 23:30, and the music has to stop at 23:45 [1].", ["supported"]),           # 24-hour clock
+    ("You can check out by half past ten the next morning [1].", ["supported"]),                 # said in words
+    ("You can check out by half past eleven the next morning [1].", ["unsupported"]),          # no such time
+    ("Peak times are weekdays 5–9 pm [1].", ["supported"]),                                     # "5" is 5 pm
+    ("Members can book courts up to a week in advance [1].", ["supported"]),                      # "a week": 7 days
+    ("Members can book courts up to a month in advance [1].", ["unsupported"]),
+    ("The bar closes at 11:30 pm [1]. Good luck with the big day! Stay safe!", ["supported"]),    # well-wishes aside
+])
+def test_times_and_durations_said_as_people_say_them(reply: str, expected: list[str]) -> None:
+    assert _labels(reply, VENUE) == expected
+
+
+@pytest.mark.parametrize(("reply", "source", "expected"), [
+    # an implicit denial agrees with a "not": "ruled out", "exempt"
+    ("The side wall was ruled out because the unit would be too loud at the neighbour's window [1].",
+     "It will not be placed on the side wall, because the unit would be too loud at the neighbour's window.",
+     ["supported"]),
+    ("Tenants over 75 don't have to attend the work parties [1].",
+     "Tenants over 75 are exempt from the work parties.", ["supported"]),
+    ("Tenants over 75 must attend the work parties [1].", "Tenants over 75 are exempt from the work parties.",
+     ["contradicted"]),
+    # "and have no ...": what the "no" is about is the courts, not the clay stated of them first
+    ("Courts 1 to 4 are artificial clay and have no floodlights [1].",
+     "Courts 1 to 4 are artificial clay and courts 5 and 6 are hard courts. Only courts 5 and 6 have floodlights.",
+     ["supported"]),
+    # a rate said with "every" is no rule for all days
+    ("Late reports lose 5 points for every calendar day they are late [1].",
+     "Late reports lose 5 points per calendar day.", ["supported"]),
+    # a share of an amount the claim states
+    ("The deposit is 20% of the total, so 20% of £7,000, which is £1,400 [1].",
+     "A deposit of 20% of the total is due. The total payable by you is £7,000.", ["supported"]),
+    ("The deposit is 20% of the total, so 20% of £7,000, which is £1,500 [1].",
+     "A deposit of 20% of the total is due. The total payable by you is £7,000.", ["unsupported"]),
+])
+def test_readings_of_capable_replies(reply: str, source: str, expected: list[str]) -> None:
+    assert _labels(reply, source) == expected
+
+
+def test_an_advice_tail_is_not_a_claim() -> None:
+    assert split_claims("That is an increase of about £477 a month, so it may be worth reviewing your options "
+                        "before the fixed rate ends [1]. Hopefully it never comes to that!") == [
+        "an increase of about £477 a month [1]"]

@@ -141,6 +141,7 @@ def claim_pairs(reply: str) -> list[tuple[str, str]]:
             lead = ""
         for sentence in split_sentences(line):
             cites = MARKER.findall(sentence)
+            sentence = _ADVICE_TAIL.sub(lambda m: "".join(f" [{c}]" for c in MARKER.findall(m.group(0))), sentence)
             clauses = [_unhedge(c) for c in re.split(r";\s*(?:however,?\s*)?|,\s*however,\s*|,\s*but\b", sentence)]
             for clause, meant in zip(clauses, _with_subject(clauses), strict=True):
                 if _is_aside(clause):
@@ -161,7 +162,12 @@ _PERSON = re.compile(r"\b(?:(?:Dr|Prof|Mr|Mrs|Ms)\.?\s+)?[A-Z][a-z]+(?:\s+[A-Z][
 _CLOSING = re.compile(r"^\s*(?:let me know|feel free|(?:i )?hope (?:this|that|it) helps|if you (?:have|need)|"
                       r"please (?:let|feel|note that you)|do you (?:want|need)|would you like|is there anything|"
                       r"you (?:may|might) (?:want|wish) to|you (?:may|might|could) consider|i (?:would )?(?:recommend|suggest)|"
-                      r"it (?:may|might|would) be (?:worth|a good idea|wise))", re.I)
+                      r"it (?:may|might|would|could) be (?:worth|a good idea|wise)|it(?:'s| is) (?:worth|a good idea|wise)|"
+                      r"(?:good|best of) luck|all the best|best wishes|take care|stay safe|fingers crossed|hopefully|"
+                      r"enjoy (?:your|the)|have a (?:great|good|lovely|nice|safe|wonderful)|congratulations|happy \w+ing\b)", re.I)
+# An advice tail after a claim ("..., so it may be worth reviewing your options"): the reply's suggestion, not a claim.
+_ADVICE_TAIL = re.compile(r"[,;]?\s+(?:so|and)\s+(?:it\s+(?:may|might|could|would)\s+be|it(?:'s| is))\s+(?:worth|a good idea|wise)\b.*$"
+                          r"|[,;]?\s+(?:so|and)\s+you\s+(?:may|might|could)\s+(?:want|wish)\s+to\b.*$", re.I)
 
 
 _PREAMBLE_LEAD = re.compile(r"^\s*(?:sure|certainly|of course|okay|ok)\b[!.,]*\s*|^\s*here(?:'s| is| are)\s+", re.I)
@@ -328,13 +334,25 @@ def _check(claim: str, hits: Sequence[Hit], sources: Sequence[int], meaning: _Me
         return Claim(text, label_1, (n1,), best, cites)
     found: list[tuple[str, int, str]] = []
     for part in parts:
-        labels = [(label(part, n, sentence), n, sentence) for n, sentence in _rank(part, candidates, meaning)[:3]]
+        top = _rank(part, candidates, meaning)[:3]
+        labels = [(label(part, n, sentence), n, sentence) for n, sentence in top]
+        if not any(x[0] == "supported" for x in labels) and len(top) > 1 and top[0][0] == top[1][0]:
+            # a part may rest on two sentences of one source too ("20% of the total" and "the total is £7,000"),
+            # when the second gives a number the first lacks; never a name (how false recombinations are made)
+            joined = f"{top[0][1]} {top[1][1]}"
+            mine, first, second = (stream(t)[1] for t in (part, top[0][1], top[1][1]))
+            lacking = {s.value for s in mine if s.kind != "NAME"} - {s.value for s in first}
+            names = {s.value for s in mine if s.kind == "NAME"} <= {s.value for s in first}
+            if (names and lacking & {s.value for s in second}
+                    and label(part, top[0][0], joined, top[0][1]) == "supported"):
+                labels.insert(0, ("supported", top[0][0], joined))
         found.append(next((x for x in labels if x[0] == "supported"), labels[0]))
     for wanted in ("contradicted", "unsupported"):
         if any(x[0] == wanted for x in found):
             bad = next(x for x in found if x[0] == wanted)
             return Claim(text, wanted, (bad[1],), bad[2], cites)
     quotes = list(dict.fromkeys(x[2] for x in found))
+    quotes = [q for q in quotes if not any(q != other and q in other for other in quotes)]
     return Claim(text, "supported", tuple(sorted({x[1] for x in found})), " ".join(quotes), cites)
 
 

@@ -85,11 +85,29 @@ def _normalise(text: str) -> str:
     return units_and_bounds(text)
 
 
+@functools.lru_cache(maxsize=64)  # a source's whole text, read for every number of every claim of a reply
+def _values(text: str) -> frozenset[str]:
+    """The numbers ``text`` writes in digits ("£4,500.00" is "4500"), read by one pattern: a whole document's are
+    wanted, and the full reading of a 100-page file takes seconds."""
+    plain = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
+    return frozenset(re.sub(r"\.0+$", "", n) for n in re.findall(r"(?<![\d.])\d+(?:\.\d+)?", plain))
+
+
+def _grounded(slot: _Slot, known: frozenset[str]) -> bool:
+    """May a number of the claim be an operand of its arithmetic: the source or the question states it
+    (``known``), or it is a small count or a share the reply reasons with ("nine monthly rentals", "20% of")?
+    A claimed number the sources lack is no operand: two wrong numbers would vouch for each other."""
+    number = as_number(slot.value)
+    return (slot.value in known or slot.kind == "percent"
+            or (number is not None and number == int(number) and number <= 12 and not _unit(slot.kind)))
+
+
 def _derived(slot: _Slot, claim_slots: Sequence[_Slot], slots: Sequence[_Slot], arithmetic: bool,
-             rates: frozenset[str] = frozenset()) -> bool:
+             rates: frozenset[str] = frozenset(), source: tuple[frozenset[str], str] = (frozenset(), "")) -> bool:
     """Is a claimed number another form of the evidence's: the same quantity in another unit ("14 days"
     for "2 weeks", "4 g" for "4000 mg"), or, when the claim says it computes ("in total", "×", "i.e."),
-    the sum, difference or product of two numbers it or the evidence states ("13,500 euros (3 × 4,500)")?"""
+    the sum, difference or product of two numbers it (if grounded: ``source`` is the question's numbers and the
+    source's text) or the evidence states ("13,500 euros (3 × 4,500)")?"""
     value = as_number(slot.value)
     if value is None or slot.kind in ("YEAR", "DATE"):
         return False  # a year or a date is stated, never computed
@@ -97,6 +115,8 @@ def _derived(slot: _Slot, claim_slots: Sequence[_Slot], slots: Sequence[_Slot], 
         number = as_number(other.value)
         if number is not None and converted(value, _unit(slot.kind), number, _unit(other.kind)):
             return True
+    known = source[0] | _values(source[1]) | {s.value for s in slots}  # what the question and the source state
+    claim_slots = [s for s in claim_slots if _grounded(s, known)]
     operands = [(number, _unit(s.kind) or s.kind) for s in [*claim_slots, *slots]
                 if s is not slot and s.kind not in ("YEAR", "DATE", "NAME") for number in [as_number(s.value)]
                 if number is not None]
@@ -327,7 +347,7 @@ def _range_partner(tokens: Sequence[str], rival: _Slot, same: Sequence[_Slot]) -
     "15 to 25 °C")? The words around a range belong to both its ends."""
     for s in same:
         low, high = sorted((s.place, rival.place))
-        if 0 < high - low <= 2 and all(t in ("to", "and", "-") for t in tokens[low + 1:high]):
+        if 0 < high - low <= 3 and all(t in ("to", "and", "-", "h") for t in tokens[low + 1:high]):  # "h": a time
             return True
     return False
 
@@ -359,6 +379,13 @@ def slot_conflict(claim: str, evidence: str, context: str, document: str = "",
         mine_of = {_stem(t): {0} for t in claim_tokens if _is_content(t)}
     else:
         mine_of = _owners(claim_tokens, [s.place for s in claim_slots], shared_head=False)
+        for k, slot in enumerate(claim_slots):  # the words around a range ("weekdays 5-9 pm") belong to both ends
+            for j, partner in enumerate(claim_slots):
+                if j != k and _range_partner(claim_tokens, partner, [slot]) and set(
+                        claim_tokens[min(slot.place, partner.place) + 1:max(slot.place, partner.place)]) & {"to", "-"}:
+                    for owners_of in mine_of.values():
+                        if j in owners_of:
+                            owners_of.add(k)
     absent = False
     for k, slot in enumerate(claim_slots):
         same = [s for s in slots if s.value == slot.value]
@@ -370,11 +397,12 @@ def slot_conflict(claim: str, evidence: str, context: str, document: str = "",
         if same and dimension and all(_dimension(s.kind) == dimension and s.kind != slot.kind for s in same):
             return True  # the same number in another unit of the same quantity
         compared = slot.value in given and _compared(slot, claim_tokens, [s for s in slots if s.kind == slot.kind])
-        if not same and slot.kind != "NAME" and (compared or _derived(slot, claim_slots, slots, arithmetic, rates)):
+        if not same and slot.kind != "NAME" and (compared or _derived(slot, claim_slots, slots, arithmetic, rates,
+                                                                 (given, document or f"{context} {evidence}"))):
             continue  # the question's amount set against a limit ("at 125 kg you would be over it"), or computed
         if not same:
-            if kin and slot.kind not in ("NAME", ""):
-                return True  # a different number counting the same thing
+            if [s for s in kin if s.value not in claimed or slot.value in given] and slot.kind not in ("NAME", ""):
+                return True  # a different number counting the same thing (not one the claim gives as well)
             others = [s for s in kin if s.value not in claimed]  # the claim's own names are no rivals
             if others and slot.kind == "NAME" and _taken_by_rival(tokens, others, [w for w, ks in mine_of.items() if ks == {k}]):
                 return True  # another name where the claim puts this one ("reported to the Laboratory Manager")

@@ -20,7 +20,15 @@ __all__ = ["denied_words", "negation_conflict"]
 
 # Where a clause with its own polarity starts: not at every comma ("Block C's roof, replaced in 2019, is not
 # part of this project" is one clause), but after ";", ":" or a comma and a conjunction, and at "but" or "unless".
-_CLAUSES = re.compile(r"[;:]|,\s*(?:and|while|whereas|or)\b|\b(?:but|whereas|unless)\b")
+_CLAUSES = re.compile(r"[;:]|\s[—–]\s|,\s*(?:and|while|whereas|or)\b|\b(?:but|whereas|unless)\b")
+# Words that deny without a negation word: "the side wall was ruled out" is "it will not be placed on the side
+# wall", "tenants over 75 are exempt" is "they do not have to take part". ("Instead of" and "rather than" are not
+# denials: "72 hours instead of 24" states the 72.)
+_IMPLICIT = [(re.compile(pattern), plain) for pattern, plain in (
+    (r"\bruled out\b", "not chosen"), (r"\bexempt(?:ed)?\b", "not required"),
+    (r"\b(?:prohibited|forbidden|banned|disallowed)\b", "not allowed"), (r"\bunable\b", "not able"))]
+_VERB_AFTER_AND = frozenset("have has had are is was were do does did can could will would must should may might "
+                            "get gets need needs".split())
 # "Neither ... nor" is one negation; "nobody" and "nowhere" are as negative as "no one", "excluding" as "not
 # including".
 _NEGATORS = (NEGATIONS | {"nobody", "nowhere", "excluding", "excluded"}) - {"nor"}
@@ -46,14 +54,28 @@ def _denied(tokens: Sequence[str]) -> tuple[frozenset[str], frozenset[str]]:
     for i, token in enumerate(tokens):
         if token in _NEGATORS:
             after.update([_stem(t) for t in tokens[i + 1:] if _is_content(t)][:_SCOPE])
-            before.update([_stem(t) for t in tokens[:i] if _is_content(t)][-3:])
+            head = tokens[:i]
+            # "Courts 1-4 are artificial clay and have no floodlights": what "no" is about is the courts, not the
+            # clay the clause states of them first (a verb after "and" starts a second predicate of one subject).
+            joins = [j for j in range(len(head) - 1) if head[j] in ("and", "or") and head[j + 1] in _VERB_AFTER_AND]
+            if joins:
+                head = [t for t in head[:joins[-1]] if _is_content(t)][:1]
+            before.update([_stem(t) for t in head if _is_content(t)][-3:])
     return frozenset(after), frozenset(before)
+
+
+def _plain(text: str) -> str:
+    """``text`` normalised as the checks read it, its implicit denials ("ruled out", "exempt") spelt with "not"."""
+    text = _normalise(text)
+    for pattern, plain in _IMPLICIT:
+        text = pattern.sub(plain, text)
+    return text
 
 
 def denied_words(text: str) -> frozenset[str]:
     """The content words the negations of ``text`` deny ("not available during probation": available,
     probation), stemmed as the other checks read them."""
-    return _denied(words(_normalise(text)))[0]
+    return _denied(words(_plain(text)))[0]
 
 
 def _exception_conflict(claim: Sequence[str], rule: Sequence[str], exception: Sequence[str]) -> bool:
@@ -90,16 +112,16 @@ def negation_conflict(claim: str, evidence: str) -> bool:
     words, the other says something else of what the negation is about ("spending money is covered"
     against "spending money is not included"). "Fast (no food) before each visit" says nothing against
     "before each visit", nor "a seep, not yet dripping" against "spotted a seep"."""
-    pieces = re.split(f"({_CLAUSES.pattern})", _normalise(evidence))
+    pieces = re.split(f"({_CLAUSES.pattern})", _plain(evidence))
     # A rule with an exception ("refunds are not given unless you have a receipt") is read as a pair.
     texts = pieces[::2]
     conditional = [i + 1 < len(texts) and pieces[2 * i + 1] == "unless" for i in range(len(texts))]
-    claimed = words(_normalise(claim))
+    claimed = words(_plain(claim))
     if any(_exception_conflict(claimed, words(texts[i]), words(texts[i + 1])) for i, c in enumerate(conditional) if c):
         return True
     kept = [(words(c), cond) for c, cond in zip(texts, conditional, strict=True) if c.strip()]
     clauses = [c for c, _ in kept]
-    for part in _CLAUSES.split(_normalise(claim)):
+    for part in _CLAUSES.split(_plain(claim)):
         mine = words(part)
         wanted = _content(mine)
         if len(wanted) < 2 or not clauses:
@@ -118,5 +140,6 @@ def negation_conflict(claim: str, evidence: str) -> bool:
                     and max(stated.index(w) for w in subject) < len(stated) - 1):
                 return True  # the other says something else of what the negation is about
     return False
+
 
 

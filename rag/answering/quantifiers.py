@@ -37,10 +37,15 @@ def _generic(claimed: str, text: str) -> bool:
                 and first.group(2) in _VERBS)  # "Rooms facing the sea", "Rooms on the first floor": some of them
 
 
+# "Five points for every calendar day late": a rate ("per day"), not a rule for all days.
+_EVERY_UNIT = re.compile(r"\b(?:every|each)\s+(?:(?:calendar|working|business|full|extra|additional|further)\s+)?"
+                         r"(?=(?:minute|hour|day|night|week|month|year|mile|km|kg|person|guest|adult|child|item|page)s?\b)")
+
+
 def quantifier_gap(claim: str, evidence: str) -> bool:
     """The claim says "all" ("every", "always", "the entire") and the evidence says nothing of the kind:
     a rule for some cases stated as a rule for all of them."""
-    claimed = _normalise(claim)
+    claimed = _EVERY_UNIT.sub("per ", _normalise(claim))
     if not _UNIVERSAL.search(claimed):
         return False
     text = _normalise(evidence)

@@ -107,10 +107,23 @@ def _clock(match: re.Match[str]) -> str:
     return f" {hour:02d}{minute:02d}h "
 
 
+# "5–9 pm", "1 to 2:30 pm": the first time of a range is in the half of the day its end names, if not later.
+_TIME_RANGE = re.compile(r"\b(\d{1,2})(:\d{2})?(?!\s*[ap]\.?m\b)\s*(?:[–—-]|\bto\b)\s*(\d{1,2})(:\d{2})?\s*([ap])\.?m\b\.?")
+
+
+def _time_range(match: re.Match[str]) -> str:
+    first, end = int(match.group(1)), int(match.group(3))
+    if not (1 <= first <= 12 and 1 <= end <= 12) or first % 12 > end % 12:
+        return match.group(0)  # "9-5 pm", "13-15 pm": no half of the day to share
+    ap = match.group(5)
+    return f"{first}{match.group(2) or ''} {ap}m to {end}{match.group(4) or ''} {ap}m"
+
+
 def normalise_quantities(text: str) -> str:
     """Lower-case ``text`` with its numbers as digits and its units in one spelling (dates are the caller's)."""
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
     text = re.sub(r"(?<![\d.])(\d+)\.0+(?![.\w])", r"\1", text)  # "£86.00" is "£86", "22.0 mm" is "22 mm"
+    text = _TIME_RANGE.sub(_time_range, text)
     text = _TIME.sub(_clock, text)
     text = re.sub(r"\b(\d{1,2})(?:st|nd|rd|th)\b", r"\1", text)
     text = _ORDINAL_DAY.sub(lambda m: f"{_ORDINALS.index(m.group(1)) + 1} {m.group(2)}", text)
@@ -125,6 +138,14 @@ def units_and_bounds(text: str) -> str:
     text = _HALF.sub(lambda m: f"{m.group(1) or m.group(2)}.5", text)
     text = re.sub(r"\bhalf(?:\s+an?\s+|\s+|-(?=hour))(hour|day|year|month|week)\b", lambda m: _HALF_OF[m.group(1)], text)
     text = re.sub(r"\b(?:a )?single (?=(?:hour|day|night|week|month|year)s?\b)", "1 ", text)  # "any single month"
+    # Clock times and durations people say in words: "half past ten", "a quarter of an hour", "up to a week".
+    text = re.sub(r"\bhalf past (\d{1,2})\b", lambda m: f" {int(m.group(1)):02d}30h ", text)
+    text = re.sub(r"\b(?:a )?quarter past (\d{1,2})\b", lambda m: f" {int(m.group(1)):02d}15h ", text)
+    text = re.sub(r"\b(?:a )?quarter to (\d{1,2})\b", lambda m: f" {(int(m.group(1)) - 1) % 24:02d}45h ", text)
+    text = re.sub(r"\b(?:an?|1) quarter of an hour\b", "15 minutes", text)
+    text = re.sub(r"\b3 quarters of an hour\b", "45 minutes", text)
+    text = re.sub(r"\b(up to|within|than|after|for|over|about|around|nearly|almost|under|at least|at most) an? "
+                  r"(?=(?:minute|hour|day|night|week|fortnight|month|year)\b)", r"\1 1 ", text)
     text = re.sub(r"(\d)-(?=[a-z])", r"\1 ", text)
     for pattern, unit in UNITS:
         text = re.sub(rf"(?<![a-z])(?:{pattern})(?![a-z])", f" {unit} ", text)
@@ -169,6 +190,10 @@ def computed(value: float, kind: str, operands: Iterable[tuple[float, str]], per
     def count(k: str) -> bool:
         return k == "" or k not in UNIT_WORDS or k in rates
 
+    # A share of an amount: "20% of £7,000, which is £1,400", "a 10% surcharge: an extra £34 on the £340 fee".
+    if kind not in ("percent", "") and any(ka == "percent" and kb == kind and _close(a * b / 100, value)
+                                           for a, ka in pool for b, kb in pool):
+        return True
     for i, (a, ka) in enumerate(pool):
         for b, kb in pool[i + 1:]:
             same = fits(ka) and fits(kb) if stated else kind != "" and ka == kb == kind

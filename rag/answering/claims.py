@@ -164,9 +164,11 @@ _CLOSING = re.compile(r"^\s*(?:let me know|feel free|(?:i )?hope (?:this|that|it
                       r"you (?:may|might) (?:want|wish) to|you (?:may|might|could) consider|i (?:would )?(?:recommend|suggest)|"
                       r"it (?:may|might|would|could) be (?:worth|a good idea|wise)|it(?:'s| is) (?:worth|a good idea|wise)|"
                       r"(?:good|best of) luck|all the best|best wishes|take care|stay safe|fingers crossed|hopefully|"
-                      r"enjoy (?:your|the)|have a (?:great|good|lovely|nice|safe|wonderful)|congratulations|happy \w+ing\b)", re.I)
+                      r"enjoy (?:your|the)|have a (?:great|good|lovely|nice|safe|wonderful)|congratulations|"
+                      r"happy \w+ing\b)", re.I)
 # An advice tail after a claim ("..., so it may be worth reviewing your options"): the reply's suggestion, not a claim.
-_ADVICE_TAIL = re.compile(r"[,;]?\s+(?:so|and)\s+(?:it\s+(?:may|might|could|would)\s+be|it(?:'s| is))\s+(?:worth|a good idea|wise)\b.*$"
+_ADVICE_TAIL = re.compile(r"[,;]?\s+(?:so|and)\s+(?:it\s+(?:may|might|could|would)\s+be|it(?:'s| is))\s+"
+                          r"(?:worth|a good idea|wise)\b.*$"
                           r"|[,;]?\s+(?:so|and)\s+you\s+(?:may|might|could)\s+(?:want|wish)\s+to\b.*$", re.I)
 
 

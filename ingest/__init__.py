@@ -6,6 +6,7 @@ Imports ``indexes`` only; never ``rag``.
 from __future__ import annotations
 
 from ingest.chunking import ChunkerSettings, PageChunker
+from ingest.discover import absolute
 from ingest.pipeline import IngestOptions, ingest_paths, open_or_create
 from ingest.report import FileResult, IngestReport, Progress
 
@@ -16,6 +17,7 @@ __all__ = [
     "IngestReport",
     "PageChunker",
     "Progress",
+    "absolute",
     "ingest_paths",
     "open_or_create",
 ]

@@ -41,6 +41,13 @@ class Discovery(NamedTuple):
     outside_links: list[Path]  # symbolic links that lead out of the folder being ingested
 
 
+
+def absolute(raw: str | Path) -> Path:
+    """``raw`` as the index names a file: absolute, "~" expanded, "." and ".." folded away lexically, so that
+    ``../shared/docs`` and ``/work/shared/docs`` are one folder (symbolic links are kept as written)."""
+    return Path(os.path.normpath(Path(raw).expanduser().absolute()))
+
+
 def discover(paths: Iterable[str | Path], exclude: Sequence[str] = (), *, follow_symlinks: bool = False) -> Discovery:
     """Expand ``paths`` into files (directories recursively, hidden entries skipped).
 
@@ -56,7 +63,7 @@ def discover(paths: Iterable[str | Path], exclude: Sequence[str] = (), *, follow
     missing: list[Path] = []
     outside: list[Path] = []
     for raw in paths:
-        root = Path(raw).expanduser().absolute()
+        root = absolute(raw)
         if not root.exists():
             missing.append(root)
             continue

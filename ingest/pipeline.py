@@ -28,7 +28,7 @@ from indexes.compat import BACKEND_KEY, backend_of, require_backend
 from indexes.errors import RagError, StorageError, is_storage_failure
 from indexes.manifest import read_manifest
 from ingest.chunking import ChunkerSettings, PageChunker
-from ingest.discover import Candidate, discover, file_sha256, password_for
+from ingest.discover import Candidate, absolute, discover, file_sha256, password_for
 from ingest.headers import HEADER_SETTINGS, embedding_texts
 from ingest.injection import looks_like_instructions
 from ingest.jobs import ReadJob, ReadOutcome
@@ -224,16 +224,16 @@ def _unchanged(record: SourceRecord) -> FileResult:
 
 def _vanished(records: Iterable[SourceRecord], paths: Iterable[str | Path], candidates: Sequence[Candidate]) -> list[str]:
     """Indexed files under a given folder that are no longer there (or now excluded)."""
-    roots = [Path(p).expanduser().absolute() for p in paths]
+    roots = [absolute(p) for p in paths]
     folders = [r for r in roots if r.is_dir()]
     seen = {str(c.path) for c in candidates}
     gone: list[str] = []
     for record in records:
-        path = Path(record.path)
+        path = absolute(record.path)  # an index written before paths were folded: "/a/../b/x.pdf" is "/b/x.pdf"
         if record.path in seen:
             continue
         if any(path.is_relative_to(folder) for folder in folders):
-            gone.append(record.path)  # deleted, or now excluded/hidden
+            gone.append(record.path)  # deleted, or now excluded/hidden, or the same file under an unfolded name
     return gone
 
 

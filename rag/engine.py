@@ -32,7 +32,7 @@ from indexes import (
     load_embedder,
 )
 from indexes.compat import recorded_backend
-from ingest import ChunkerSettings, IngestOptions, IngestReport, Progress, ingest_paths
+from ingest import ChunkerSettings, IngestOptions, IngestReport, Progress, absolute, ingest_paths
 from rag.answering.abstention import calibration_for, evidence_text
 from rag.answering.anchors import with_named_terms
 from rag.answering.plan import ABSTAIN_TEXT, Plan, answer_stream, make_plan
@@ -185,11 +185,11 @@ class RAG:
 
     def remove(self, paths: Sequence[str | Path]) -> list[str]:
         """Forget files (or every file under a folder); return the paths removed."""
-        targets = [Path(p).expanduser().absolute() for p in paths]
+        targets = [absolute(p) for p in paths]
         removed: list[str] = []
         with self.index.writer(wait=30.0) as writer:
             for record in writer.sources():
-                path = Path(record.path)
+                path = absolute(record.path)
                 if any(path == t or path.is_relative_to(t) for t in targets):
                     writer.remove_source(record.path)
                     removed.append(record.path)

@@ -142,3 +142,34 @@ def test_instruction_like_text_is_indexed_but_flagged(tmp_path: Path) -> None:
     flags = {Path(f.path).name: (f.status, f.flags) for f in report.files}
     assert flags == {"memo.txt": ("added", ("instruction_like_text",)), "manual.txt": ("added", ())}
     assert list(report.to_json()["files"][1]["flags"]) == ["instruction_like_text"]
+
+
+def test_one_folder_under_two_spellings_is_one_set_of_sources(tmp_path: Path, docs: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """``../shared/docs`` and ``/work/shared/docs`` are one folder: ingesting it under the other spelling
+    changes nothing, and an index written when paths kept their ".." loses its duplicates at the next run."""
+    import ingest.discover
+    import ingest.pipeline
+
+    index_dir = tmp_path / "idx"
+    unfolded = docs / ".." / docs.name
+    ingest_paths(index_dir, [docs], EMB)
+    again = ingest_paths(index_dir, [unfolded], EMB)
+    assert {f.status for f in again.files} == {"unchanged"}
+    with Index.open(index_dir) as index:
+        assert sorted(s.path for s in index.sources()) == sorted(str(p) for p in docs.iterdir())
+
+    old = tmp_path / "old-idx"  # as the index was written before: the ".." kept in every source's path
+    def as_before(raw: str | Path) -> Path:
+        return Path(raw).expanduser().absolute()
+    monkeypatch.setattr(ingest.discover, "absolute", as_before)
+    monkeypatch.setattr(ingest.pipeline, "absolute", as_before)
+    ingest_paths(old, [unfolded], EMB)
+    monkeypatch.undo()
+    with Index.open(old) as index:
+        assert all("/../" in s.path for s in index.sources())
+    synced = ingest_paths(old, [docs], EMB)
+    assert sorted(f.status for f in synced.files) == ["added"] * 3 + ["removed"] * 3
+    with Index.open(old) as index:
+        assert sorted(s.path for s in index.sources()) == sorted(str(p) for p in docs.iterdir())
+        assert index.check() == [] and index.manifest.counts["sources"] == 3

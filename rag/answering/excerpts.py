@@ -29,6 +29,11 @@ of what it counts ("17M sentences"; ``rag.answering.asked.value_weight``): on pd
 is on the gold page for 0.750 instead of 0.733, on the held-out set it holds the answer for 0.425
 instead of 0.400, XQuAD unchanged.
 
+A question that names its document ("the German topology notes") adds 1 per question word, at most 2, to the
+sentences of a file whose name holds it when not every retrieved file's name does: on pdf_dev the best sentence is
+on the gold page for 0.767 instead of 0.750, on XQuAD it holds the answer for 0.823 instead of 0.820, the
+held-out set unchanged.
+
 One embedding call per question covers the question and the sentences of the
 top ``EMBED_DEPTH`` chunks; sentences of lower-ranked chunks are scored by
 words only.

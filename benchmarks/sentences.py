@@ -5,10 +5,9 @@
 The extractive style quotes the best-ranked sentence of the retrieved chunks when the model's own
 reply is not supported, and shows the model each chunk's best sentences; this measures that choice
 without generating. For each question, ``RAG.prepare`` retrieves (hybrid, top 5, as ``rag ask`` does)
-and the sentences of those chunks are ranked four ways: each sentence on its own words, with the
-sentence before it when it points back to it (``rag.answering.excerpts``, ``leads``), with that
-and the gain for holding the kind of value the question asks for (``values``), and with that and the gain
-for a file whose name the question gives (``names``: what ``rag ask`` uses). Reported per
+and the sentences of those chunks are ranked three ways: each sentence on its own words, with the
+sentence before it when it points back to it (``rag.answering.excerpts``, ``leads``), and with that
+and the gain for holding the kind of value the question asks for (``values``: what ``rag ask`` uses). Reported per
 set: how often the best sentence, as quoted, holds a gold answer string, and (PDF sets) how often
 its chunk is on the gold page. Sets: ``../shared/data/qa/pdf_dev`` (answerable questions) over
 ``../shared/data/pdfs/real``, ``tests/data/docqa_heldout`` over the same PDFs, and ``--xquad`` English
@@ -39,9 +38,8 @@ def _score(rag: RAG, question: str, answers: tuple[str, ...], file: str | None, 
     plan = rag.prepare(question)
     out: dict[str, Any] = {}
     # The plan's own ranking is the one with leads; only the ranking without them is computed again.
-    rankings = {"alone": rank_sentences(question, plan.hits, rag.embedder, leads=False, values=False, names=False),
-                "leads": rank_sentences(question, plan.hits, rag.embedder, values=False, names=False),
-                "values": rank_sentences(question, plan.hits, rag.embedder, names=False), "names": list(plan.sentences)}
+    rankings = {"alone": rank_sentences(question, plan.hits, rag.embedder, leads=False, values=False),
+                "leads": rank_sentences(question, plan.hits, rag.embedder, values=False), "values": list(plan.sentences)}
     for key, ranked in rankings.items():
         if not ranked:
             out[key] = {"answer": False, "page": False, "lead": False}
@@ -56,10 +54,10 @@ def _score(rag: RAG, question: str, answers: tuple[str, ...], file: str | None, 
 def _summary(name: str, rows: list[dict[str, Any]], pages: bool) -> dict[str, Any]:
     n = len(rows)
     result: dict[str, Any] = {"set": name, "questions": n}
-    for key in ("alone", "leads", "values", "names"):
+    for key in ("alone", "leads", "values"):
         result[f"answer_{key}"] = round(sum(r[key]["answer"] for r in rows) / n, 3) if n else None
         result[f"page_{key}"] = round(sum(r[key]["page"] for r in rows) / n, 3) if n and pages else None
-    result["best_with_lead"] = sum(r["names"]["lead"] for r in rows)
+    result["best_with_lead"] = sum(r["values"]["lead"] for r in rows)
     return result
 
 
@@ -96,14 +94,14 @@ def main() -> int:
     if args.json:
         print(json.dumps(results, indent=2))
         return 0
-    print("| set | questions | best sentence holds the answer (alone / with leads / and values / and file names) "
-          "| on the gold page | best has a lead |")
+    print("| set | questions | best sentence holds the answer (alone / with leads / and values) | on the gold page "
+          "| best has a lead |")
     print("|---|---:|---|---|---:|")
     for r in results:
-        page = (f"{r['page_alone']:.3f} / {r['page_leads']:.3f} / {r['page_values']:.3f} / {r['page_names']:.3f}"
+        page = (f"{r['page_alone']:.3f} / {r['page_leads']:.3f} / {r['page_values']:.3f}"
                 if r["page_alone"] is not None else "n/a")
         print(f"| {r['set']} | {r['questions']} | {r['answer_alone']:.3f} / {r['answer_leads']:.3f} / "
-              f"{r['answer_values']:.3f} / {r['answer_names']:.3f} | {page} | {r['best_with_lead']} |")
+              f"{r['answer_values']:.3f} | {page} | {r['best_with_lead']} |")
     return 0
 
 

@@ -229,21 +229,6 @@ def test_a_sentence_holding_the_number_asked_for_outranks_one_that_only_repeats_
     assert all(s.value == 0.0 for s in rank_sentences("Who ran the parsing experiment?", [Hit(chunk, 1.0)], None))
 
 
-def test_a_file_the_question_names_outranks_another_file_that_repeats_its_words() -> None:
-    """"The date on the title page of the German topology notes": of two sentences that say as much of it, the
-    one in the file the question names wins, though its chunk ranked lower; a word every retrieved file's name
-    holds ("notes") names none of them."""
-    slug = Chunk(id="irs-1", source="/docs/irs_instructions_notes.pdf", page=1, start=0, end=0,
-                 text="The date printed on the title page is 6 December 2007.")
-    notes = Chunk(id="geo-1", source="/docs/book_german_topology_notes.pdf", page=1, start=0, end=0,
-                  text="The date printed on the title page is 31 December 2016.")
-    question = "What date is printed on the title page of the German topology notes?"
-    ranked = rank_sentences(question, [Hit(slug, 1.0), Hit(notes, 0.9)], None)
-    assert ranked[0].text.endswith("31 December 2016.") and ranked[0].named == 2.0
-    assert rank_sentences(question, [Hit(slug, 1.0), Hit(notes, 0.9)], None, names=False)[0].source == 0
-    assert {s.named for s in ranked if s.source == 0} == {0.0}  # "notes" is in both names: it tells none apart
-
-
 @pytest.mark.parametrize(("sentence", "points_back"), [
     ("It contains 161,443 unique messages.", True), ("Among these tables, 36 were consistent.", True),
     ("Of them, two failed.", True), ("The latter ran faster.", True), ("Diese Methode ist schneller.", True),

@@ -29,11 +29,6 @@ of what it counts ("17M sentences"; ``rag.answering.asked.value_weight``): on pd
 is on the gold page for 0.750 instead of 0.733, on the held-out set it holds the answer for 0.425
 instead of 0.400, XQuAD unchanged.
 
-A question that names its document ("the German topology notes") adds 1 per question word, at most 2, to the
-sentences of a file whose name holds it when not every retrieved file's name does: on pdf_dev the best sentence is
-on the gold page for 0.767 instead of 0.750, on XQuAD it holds the answer for 0.823 instead of 0.820, the
-held-out set unchanged.
-
 One embedding call per question covers the question and the sentences of the
 top ``EMBED_DEPTH`` chunks; sentences of lower-ranked chunks are scored by
 words only.
@@ -41,10 +36,8 @@ words only.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import PurePath
 
 import numpy as np
 
@@ -70,11 +63,10 @@ class Sentence:
     similarity: float     # embedding cosine with the question (the better of its own and its lead's); 0 when not embedded
     lead: str = ""        # the sentence before it, when it opens by pointing back to it; else ""
     value: float = 0.0    # it holds the kind of value the question asks for (rag.answering.asked.value_weight)
-    named: float = 0.0    # question words its file's name holds and some other retrieved file's does not
 
     @property
     def score(self) -> float:
-        return self.overlap + self.similarity + self.value + self.named
+        return self.overlap + self.similarity + self.value
 
     @property
     def quote(self) -> str:
@@ -82,31 +74,14 @@ class Sentence:
         return f"{self.lead} {self.text}" if self.lead else self.text
 
 
-def _file_words(source: str) -> frozenset[str]:
-    """The words of a file's name ("book_german_geotopo_117p.pdf": book, german, geotopo)."""
-    return frozenset(content_words(re.sub(r"[_\W]+", " ", PurePath(source).stem)))
-
-
-def _named(question: str, hits: Sequence[Hit]) -> list[float]:
-    """Per hit, how many words of the question name its file and not every retrieved file ("the German topology
-    notes" for ``book_german_geotopo_117p.pdf`` beside an IRS form): a question that names its document, at most 2."""
-    wanted = content_words(question)
-    names = [_file_words(hit.chunk.source) & wanted for hit in hits]
-    common = frozenset.intersection(*names) if names else frozenset()
-    return [float(min(2, len(n - common))) for n in names]
-
-
 def rank_sentences(question: str, hits: Sequence[Hit], embedder: Embedder | None,
-                   embed_depth: int = EMBED_DEPTH, *, leads: bool = True, values: bool = True,
-                   names: bool = True) -> list[Sentence]:
+                   embed_depth: int = EMBED_DEPTH, *, leads: bool = True, values: bool = True) -> list[Sentence]:
     """Every sentence of ``hits``, best first (ties: better-ranked chunk, earlier sentence).
 
     Sentences that read like instructions to a model (``ingest.injection``) are left out;
     ``leads=False`` scores every sentence on its own, ``values=False`` without the gain for holding the
-    kind of value asked for, ``names=False`` without the gain for a file the question names
-    (``benchmarks/sentences.py`` compares)."""
+    kind of value asked for (``benchmarks/sentences.py`` compares)."""
     wanted = content_words(question) | numbers(question)
-    named = _named(question, hits) if names else [0.0] * len(hits)
     # Sentences addressed to a model are not evidence: never ranked, quoted or shown (rag.answering.prompting).
     found: list[tuple[int, int, str]] = [(rank, position, text) for rank, hit in enumerate(hits)
                                          for position, text in enumerate(split_sentences(hit.chunk.text))
@@ -128,11 +103,10 @@ def rank_sentences(question: str, hits: Sequence[Hit], embedder: Embedder | None
         before = n - 1 if leads and n and found[n - 1][:2] == (rank, position - 1) and refers_back(text) else None
         if before is None:
             sentences.append(Sentence(rank, position, text, len(wanted & terms[n]), float(similarity[n]),
-                                      value=value(text), named=named[rank]))
+                                      value=value(text)))
         else:
             sentences.append(Sentence(rank, position, text, len(wanted & (terms[n] | terms[before])),
-                                      float(max(similarity[n], similarity[before])), found[before][2], value(text),
-                                      named[rank]))
+                                      float(max(similarity[n], similarity[before])), found[before][2], value(text)))
     # On a tie a sentence goes before its lead: quoted, it says what the lead says and what follows.
     return sorted(sentences, key=lambda s: (-s.score, s.source, s.position - (1.5 if s.lead else 0)))
 

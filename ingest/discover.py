@@ -41,7 +41,6 @@ class Discovery(NamedTuple):
     outside_links: list[Path]  # symbolic links that lead out of the folder being ingested
 
 
-
 def absolute(raw: str | Path) -> Path:
     """``raw`` as the index names a file: absolute, "~" expanded, "." and ".." folded away lexically, so that
     ``../shared/docs`` and ``/work/shared/docs`` are one folder (symbolic links are kept as written)."""

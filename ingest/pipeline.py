@@ -229,9 +229,9 @@ def _vanished(records: Iterable[SourceRecord], paths: Iterable[str | Path], cand
     seen = {str(c.path) for c in candidates}
     gone: list[str] = []
     for record in records:
-        path = absolute(record.path)  # an index written before paths were folded: "/a/../b/x.pdf" is "/b/x.pdf"
         if record.path in seen:
             continue
+        path = absolute(record.path)  # an index written before paths were folded: "/a/../b/x.pdf" is "/b/x.pdf"
         if any(path.is_relative_to(folder) for folder in folders):
             gone.append(record.path)  # deleted, or now excluded/hidden, or the same file under an unfolded name
     return gone

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -34,7 +35,7 @@ from rag.answering.quantities import (
     normalise_quantities,
     units_and_bounds,
 )
-from rag.text import NEGATIONS, STOP_WORDS, stem, strip_markers
+from rag.text import NEGATIONS, STOP_WORDS, numbers, stem, strip_markers
 
 __all__ = ["content_of", "coverage", "slot_conflict", "stream", "words"]
 
@@ -87,10 +88,9 @@ def _normalise(text: str) -> str:
 
 @functools.lru_cache(maxsize=64)  # a source's whole text, read for every number of every claim of a reply
 def _values(text: str) -> frozenset[str]:
-    """The numbers ``text`` writes in digits ("£4,500.00" is "4500"), read by one pattern: a whole document's are
-    wanted, and the full reading of a 100-page file takes seconds."""
-    plain = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
-    return frozenset(re.sub(r"\.0+$", "", n) for n in re.findall(r"(?<![\d.])\d+(?:\.\d+)?", plain))
+    """The numbers ``text`` writes in digits, as slots spell them ("£4,500.00" is "4500"): ``rag.text.numbers``,
+    not the full reading of ``stream``, which takes seconds on a 100-page file."""
+    return frozenset(re.sub(r"\.0+$", "", n) for n in numbers(text))
 
 
 def _grounded(slot: _Slot, known: frozenset[str]) -> bool:
@@ -352,6 +352,12 @@ def _range_partner(tokens: Sequence[str], rival: _Slot, same: Sequence[_Slot]) -
     return False
 
 
+def _ranges(tokens: Sequence[str], slots: Sequence[_Slot]) -> list[tuple[int, int]]:
+    """The claim's ranges: indexes of two consecutive slots joined by "to" or "-" ("5 to 9 pm", "1700h to 2100h")."""
+    return [(k, k + 1) for k, (a, b) in enumerate(itertools.pairwise(slots))
+            if (between := set(tokens[a.place + 1:b.place])) & {"to", "-"} and between <= {"to", "-", "h"}]
+
+
 def _same_name(a: str, b: str) -> bool:
     """One name is the other, a part of it in order ("core facility" of "core facility director"), or its
     initials ("uk" for "united kingdom")."""
@@ -379,13 +385,9 @@ def slot_conflict(claim: str, evidence: str, context: str, document: str = "",
         mine_of = {_stem(t): {0} for t in claim_tokens if _is_content(t)}
     else:
         mine_of = _owners(claim_tokens, [s.place for s in claim_slots], shared_head=False)
-        for k, slot in enumerate(claim_slots):  # the words around a range ("weekdays 5-9 pm") belong to both ends
-            for j, partner in enumerate(claim_slots):
-                if j != k and _range_partner(claim_tokens, partner, [slot]) and set(
-                        claim_tokens[min(slot.place, partner.place) + 1:max(slot.place, partner.place)]) & {"to", "-"}:
-                    for owners_of in mine_of.values():
-                        if j in owners_of:
-                            owners_of.add(k)
+        for low, high in _ranges(claim_tokens, claim_slots):  # "weekdays 5-9 pm": the words belong to both ends
+            for owners_of in mine_of.values():
+                owners_of.update((low, high) if owners_of & {low, high} else ())
     absent = False
     for k, slot in enumerate(claim_slots):
         same = [s for s in slots if s.value == slot.value]
@@ -401,7 +403,7 @@ def slot_conflict(claim: str, evidence: str, context: str, document: str = "",
                                                                  (given, document or f"{context} {evidence}"))):
             continue  # the question's amount set against a limit ("at 125 kg you would be over it"), or computed
         if not same:
-            if [s for s in kin if s.value not in claimed or slot.value in given] and slot.kind not in ("NAME", ""):
+            if any(s.value not in claimed or slot.value in given for s in kin) and slot.kind not in ("NAME", ""):
                 return True  # a different number counting the same thing (not one the claim gives as well)
             others = [s for s in kin if s.value not in claimed]  # the claim's own names are no rivals
             if others and slot.kind == "NAME" and _taken_by_rival(tokens, others, [w for w, ks in mine_of.items() if ks == {k}]):

@@ -576,3 +576,48 @@ def test_an_advice_tail_is_not_a_claim() -> None:
     assert split_claims("That is an increase of about £477 a month, so it may be worth reviewing your options "
                         "before the fixed rate ends [1]. Hopefully it never comes to that!") == [
         "an increase of about £477 a month [1]"]
+
+
+@pytest.mark.parametrize(("reply", "source", "expected"), [
+    # a condition said with a negation on one side and without on the other: the statements after it agree
+    ("If your plot falls short, you'll get a non-cultivation notice giving you 28 days to sort it out [1].",
+     "If a plot is not adequately cultivated, the tenant receives a non-cultivation notice giving 28 days to put "
+     "things right.", ["supported"]),
+    ("If your plot is cultivated, you'll get a non-cultivation notice giving you 28 days [1].",
+     "If a plot is not adequately cultivated, the tenant receives a non-cultivation notice giving 28 days to put "
+     "things right.", ["contradicted"]),
+    ("If the item is damaged, you will get a refund [1].", "If the item is damaged, you will not get a refund.",
+     ["contradicted"]),
+    # a bracketed clause with its own subject holds its own number; an aside stays with what it qualifies
+    ("There's a £40 charge for a missed hygiene visit (it's £75 for an appointment with a dentist) [1].",
+     "For a missed appointment we charge £40 for a hygiene visit and £75 for an appointment with a dentist.",
+     ["supported"]),
+    ("There's a £75 charge for a missed hygiene visit (it's £40 for an appointment with a dentist) [1].",
+     "For a missed appointment we charge £40 for a hygiene visit and £75 for an appointment with a dentist.",
+     ["contradicted"]),
+    ("The site survey was carried out by Nadia Frost [1].",
+     "**Surveyor:** Lewis Achterberg (site survey carried out on 2 October 2025) **Installation lead:** Nadia Frost "
+     "(MCS-certified heat pump engineer)", ["contradicted"]),
+    # "a fortnight" is two weeks; "days two and three" are two days, not five
+    ("Complaints go in writing to Rosalind Achebe within a fortnight of the incident [1].",
+     "Complaints must be made in writing to Rosalind Achebe within 14 days of the incident.", ["supported"]),
+    ("Complaints go in writing to Rosalind Achebe within a fortnight of the incident [1].",
+     "Complaints must be made in writing to Rosalind Achebe within 10 days of the incident.", ["unsupported"]),
+    ("You'll be without heating on days two and three [1].",
+     "You will have no heating on days 2 and 3; we will lend you two electric heaters.", ["supported"]),
+    ("You'll be without heating on days two and four [1].",
+     "You will have no heating on days 2 and 3; we will lend you two electric heaters.", ["unsupported"]),
+    # "rules out" denies as "ruled out" does
+    ("The permission rules out hot-food takeaways in the unit [1].",
+     "The permission says the unit may not be used as a hot-food takeaway.", ["supported"]),
+    ("The permission allows hot-food takeaways in the unit [1].",
+     "The permission says the unit may not be used as a hot-food takeaway.", ["contradicted"]),
+    # "with no running" denies the running, not the walks' schedule
+    ("Juniper should go on lead walks three times a day, with no running or jumping [1].",
+     "Lead walks only, three times a day. No running or jumping.", ["supported"]),
+    # a shortened word is held by the word it begins; its numbers are still checked
+    ("| 1-bed | 14 | 8 |", "| 1-bedroom | 14 | 8 | 22 |", ["supported"]),
+    ("| 1-bed | 14 | 9 |", "| 1-bedroom | 14 | 8 | 22 |", ["unsupported"]),
+])
+def test_conditions_asides_and_words_people_shorten(reply: str, source: str, expected: list[str]) -> None:
+    assert _labels(reply, source) == expected

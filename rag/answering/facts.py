@@ -54,6 +54,9 @@ _NAME = re.compile(rf"\b[A-Z][\w&-]*(?:\s+(?:[A-Z][\w&-]*|\d+\b(?![,.]\d)(?!{_QU
 _OPENING = re.compile(r"(?:^|[.!?:;·|—–•]|\*\*|__)[\s*_#>]*$")
 _TITLES = frozenset({"dr", "prof", "mr", "mrs", "ms", "sir", "dame"})
 _BOUNDED = re.compile(r"\d+(?:[.-]\d+)*|[^\W\d_]+(?:'[a-z]+)?|[,;:]", re.UNICODE)
+_ASIDE = re.compile(r"\(([^()]*)\)")
+_OWN_SUBJECT = re.compile(r"(?:it|it's|that|that's|this|these|those|they|they're|there|there's|which|who|and|but|or|"
+                          r"while|whereas)\b", re.I)
 _JOINS = frozenset({"|", "and", "while", "but", "whereas", "or"})
 _FREE = re.compile(r"\b(?:free of (?:charge|cost)|(?:at|for|with) no (?:extra |additional )?(?:charge|cost)|"
                    r"without (?:charge|cost)|not charged(?: for)?|"
@@ -235,6 +238,10 @@ def stream(text: str) -> tuple[list[str], list[_Slot]]:
     """Normalised tokens of ``text`` (a name is one token) and its slots: numbers and names."""
     plain = _TEMPERATURE.sub(lambda m: " celsius" if (m.group(1) or m.group(2))[0] in "Cc" else " fahrenheit",
                              strip_markers(text))  # "25 °C", "25 degrees Celsius": a unit, not a name
+    # A bracketed clause with its own subject ("£40 for a hygiene visit (it's £75 for a dentist)") is bounded like
+    # one between commas; an aside ("one cabin bag (8 kg)", "Lewis Achterberg (site survey on 2 October)") stays
+    # with the words it qualifies.
+    plain = _ASIDE.sub(lambda m: f", {m.group(1)}," if _OWN_SUBJECT.match(m.group(1)) else m.group(0), plain)
     tokens: list[str] = []
     slots: list[_Slot] = []
     pos = 0
@@ -440,4 +447,6 @@ def coverage(claim: str, evidence: str) -> float:
     wanted = _content(words(_normalise(claim))) - _VAGUE
     if not wanted:
         return 1.0
-    return len(wanted & _content(words(_normalise(evidence)))) / len(wanted)
+    held = _content(words(_normalise(evidence)))
+    # a word the claim shortens ("1-bed" for "1-bedroom", "dept" for "department") is held by the word it begins
+    return sum(1 for w in wanted if w in held or (len(w) >= 3 and any(h.startswith(w) for h in held))) / len(wanted)

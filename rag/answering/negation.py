@@ -25,7 +25,7 @@ _CLAUSES = re.compile(r"[;:]|\s[—–]\s|,\s*(?:and|while|whereas|or)\b|\b(?:bu
 # wall", "tenants over 75 are exempt" is "they do not have to take part". ("Instead of" and "rather than" are not
 # denials: "72 hours instead of 24" states the 72.)
 _IMPLICIT = [(re.compile(pattern), plain) for pattern, plain in (
-    (r"\bruled out\b", "not chosen"), (r"\bexempt(?:ed)?\b", "not required"),
+    (r"\b(?:rules?|ruled|ruling) out\b", "not chosen"), (r"\bexempt(?:ed)?\b", "not required"),
     (r"\b(?:prohibited|forbidden|banned|disallowed)\b", "not allowed"), (r"\bunable\b", "not able"))]
 _VERB_AFTER_AND = frozenset("have has had are is was were do does did can could will would must should may might "
                             "get gets need needs".split())
@@ -33,6 +33,9 @@ _VERB_AFTER_AND = frozenset("have has had are is was were do does did can could 
 # including".
 _NEGATORS = (NEGATIONS | {"nobody", "nowhere", "excluding", "excluded"}) - {"nor"}
 _SCOPE = 2  # content words after a negation that it denies ("not translated automatically")
+# A clause that opens with its condition ("if a plot is not adequately cultivated, the tenant receives a notice"):
+# the condition's polarity is not the statement's.
+_CONDITION = re.compile(r"^\s*(?:if|when|whenever|once|where)\b([^,;:]+),(.*)$")
 
 
 def _negative(tokens: Sequence[str]) -> bool:
@@ -93,6 +96,26 @@ def _exception_conflict(claim: Sequence[str], rule: Sequence[str], exception: Se
     return _negative(rule) and any(w in negated and not negated[w] for w in denied)
 
 
+def _adjunct(tokens: Sequence[str]) -> bool:
+    """Are all of a clause's negations "without" or "with no" ("three times a day, with no running")? They deny
+    the thing that follows, not something said of the clause's subject."""
+    places = [i for i, t in enumerate(tokens) if t in _NEGATORS]
+    return bool(places) and all(tokens[i] == "without" or (i and tokens[i - 1] == "with") for i in places)
+
+
+def _condition_apart(claim: str, evidence: str) -> bool:
+    """Do two clauses that both open with a condition differ in polarity only there, in words that do not deny
+    the same thing? "If your plot falls short, you'll get a notice" and "if a plot is not adequately
+    cultivated, the tenant receives a notice" agree: one condition says with a negation what the other says
+    without. "If your plot is cultivated, ..." states what the evidence's condition denies: not apart."""
+    mine, theirs = _CONDITION.match(claim), _CONDITION.match(evidence)
+    if not (mine and theirs) or _negative(words(mine.group(2))) != _negative(words(theirs.group(2))):
+        return False
+    conditions = [words(mine.group(1)), words(theirs.group(1))]
+    negative, positive = conditions if _negative(conditions[0]) else conditions[::-1]
+    return not _denied(negative)[0] & {_stem(t) for t in positive if _is_content(t)}
+
+
 def _negated(tokens: Sequence[str]) -> dict[str, bool]:
     """Each content word (stemmed) and whether a negation stands within the three words before it."""
     out: dict[str, bool] = {}
@@ -119,8 +142,8 @@ def negation_conflict(claim: str, evidence: str) -> bool:
     claimed = words(_plain(claim))
     if any(_exception_conflict(claimed, words(texts[i]), words(texts[i + 1])) for i, c in enumerate(conditional) if c):
         return True
-    kept = [(words(c), cond) for c, cond in zip(texts, conditional, strict=True) if c.strip()]
-    clauses = [c for c, _ in kept]
+    kept = [(words(c), cond, c) for c, cond in zip(texts, conditional, strict=True) if c.strip()]
+    clauses = [c for c, _, _ in kept]
     for part in _CLAUSES.split(_plain(claim)):
         mine = words(part)
         wanted = _content(mine)
@@ -128,8 +151,8 @@ def negation_conflict(claim: str, evidence: str) -> bool:
             continue
         shared = [len(wanted & _content(c)) for c in clauses]
         most = max(shared)
-        for (clause, cond), n in zip(kept, shared, strict=True):
-            if n < 2 or _negative(clause) == _negative(mine):
+        for (clause, cond, text), n in zip(kept, shared, strict=True):
+            if n < 2 or _negative(clause) == _negative(mine) or _condition_apart(part, text):
                 continue
             negative, positive = (mine, clause) if _negative(mine) else (clause, mine)
             denied, subject = _denied(negative)
@@ -137,6 +160,7 @@ def negation_conflict(claim: str, evidence: str) -> bool:
             if denied & set(stated) and (subject & set(stated) or not subject) and not cond:
                 return True  # what one side denies, the other states of the same thing
             if (n == most >= max(2, (len(wanted) + 1) // 2) and len(subject) >= 2 and subject <= set(stated)
+                    and not _adjunct(negative)
                     and max(stated.index(w) for w in subject) < len(stated) - 1):
                 return True  # the other says something else of what the negation is about
     return False

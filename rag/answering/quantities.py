@@ -56,10 +56,30 @@ def _scaled(value: float, scale: str) -> str:
 
 
 def _number_value(match: re.Match[str]) -> str:
-    """The digits of a run of number words: "three hundred and fifty" -> "350"; "a hundred" -> "100"."""
-    words = [w for w in re.split(r"[\s-]+", match.group(0)) if w not in ("and", "a")]
-    if not words:
+    """The digits of a run of number words: "three hundred and fifty" -> "350"; "a hundred" -> "100"; a run
+    that is two numbers stays two: "days two and three" -> "2 and 3", "one two" -> "1 2"."""
+    groups: list[list[str]] = [[]]
+    joins: list[str] = []
+    previous, anded = "", False
+    for word in re.findall(r"[a-z]+", match.group(0)):
+        if word == "a" and not previous:
+            continue
+        if word == "and":
+            anded = True
+            continue
+        if previous and ((anded and previous not in _SCALES) or (word in _SMALL and previous in _SMALL)
+                         or (word in _TENS and (previous in _SMALL or previous in _TENS))):
+            groups.append([])
+            joins.append(" and " if anded else " ")
+        groups[-1].append(word)
+        previous, anded = word, False
+    if not groups[0]:
         return match.group(0)
+    values = [str(_words_value(group)) for group in groups]
+    return values[0] + "".join(join + value for join, value in zip(joins, values[1:], strict=True))
+
+
+def _words_value(words: list[str]) -> int:
     total = current = 0
     for word in words:
         if word in _SMALL:
@@ -71,7 +91,7 @@ def _number_value(match: re.Match[str]) -> str:
         else:
             total += max(current, 1) * _SCALES[word]
             current = 0
-    return str(total + current)
+    return total + current
 
 
 # The same quantity in two units: (smaller unit, larger unit, how many of the smaller make one larger).
@@ -146,6 +166,7 @@ def units_and_bounds(text: str) -> str:
     text = re.sub(r"\b3 quarters of an hour\b", "45 minutes", text)
     text = re.sub(r"\b(up to|within|than|after|for|over|about|around|nearly|almost|under|at least|at most) an? "
                   r"(?=(?:minute|hour|day|night|week|fortnight|month|year)\b)", r"\1 1 ", text)
+    text = re.sub(r"\b(?:(\d+) )?fortnights?\b", lambda m: f"{2 * int(m.group(1) or 1)} weeks", text)  # "within a fortnight"
     text = re.sub(r"(\d)-(?=[a-z])", r"\1 ", text)
     for pattern, unit in UNITS:
         text = re.sub(rf"(?<![a-z])(?:{pattern})(?![a-z])", f" {unit} ", text)

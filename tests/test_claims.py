@@ -618,6 +618,13 @@ def test_an_advice_tail_is_not_a_claim() -> None:
     # a shortened word is held by the word it begins; its numbers are still checked
     ("| 1-bed | 14 | 8 |", "| 1-bedroom | 14 | 8 | 22 |", ["supported"]),
     ("| 1-bed | 14 | 9 |", "| 1-bedroom | 14 | 8 | 22 |", ["unsupported"]),
+    # three numbers all in place say which line the claim restates, whatever words it is put in
+    ("The lease agreement term runs for two years, from 1 April 2025 to 31 March 2027 [1].",
+     "**Term:** 1 April 2025 to 31 March 2027 (24 months)", ["supported"]),
+    ("The lease agreement term runs for three years, from 1 April 2025 to 31 March 2027 [1].",
+     "**Term:** 1 April 2025 to 31 March 2027 (24 months)", ["unsupported"]),
+    ("The lease agreement term runs for two years, from 1 April 2025 to 31 March 2028 [1].",
+     "**Term:** 1 April 2025 to 31 March 2027 (24 months)", ["unsupported"]),
 ])
 def test_conditions_asides_and_words_people_shorten(reply: str, source: str, expected: list[str]) -> None:
     assert _labels(reply, source) == expected

@@ -625,6 +625,13 @@ def test_an_advice_tail_is_not_a_claim() -> None:
      "**Term:** 1 April 2025 to 31 March 2027 (24 months)", ["unsupported"]),
     ("The lease agreement term runs for two years, from 1 April 2025 to 31 March 2028 [1].",
      "**Term:** 1 April 2025 to 31 March 2027 (24 months)", ["unsupported"]),
+    # the same number in a unit of another quantity, or another unit of the same one, is another fact
+    ("Live bands must use the sound limiter, which is set at 95 watts [1].",
+     "Live bands must use our sound limiter, set at 95 dB.", ["contradicted"]),
+    ("Live bands must use the sound limiter, which is set at 95 decibels [1].",
+     "Live bands must use our sound limiter, set at 95 dB.", ["supported"]),
+    ("The system includes a 200-gallon hot water cylinder [1].",
+     "The system includes a 200-litre unvented hot water cylinder.", ["contradicted"]),
 ])
 def test_conditions_asides_and_words_people_shorten(reply: str, source: str, expected: list[str]) -> None:
     assert _labels(reply, source) == expected

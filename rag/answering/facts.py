@@ -403,8 +403,8 @@ def slot_conflict(claim: str, evidence: str, context: str, document: str = "",
         kin = [s for s in slots if s.kind == slot.kind
                and (s.kind != "NAME" or " " in s.value or s.value in claimed)]  # "Treasurer": a role, not a rival
         dimension = _dimension(slot.kind)
-        if same and dimension and all(_dimension(s.kind) == dimension and s.kind != slot.kind for s in same):
-            return True  # the same number in another unit of the same quantity
+        if same and dimension and all(_dimension(s.kind) and s.kind != slot.kind for s in same):
+            return True  # the same number in another unit ("95 watts" where the source has "95 dB")
         compared = slot.value in given and _compared(slot, claim_tokens, [s for s in slots if s.kind == slot.kind])
         if not same and slot.kind != "NAME" and (compared or _derived(slot, claim_slots, slots, arithmetic, rates,
                                                                  (given, document or f"{context} {evidence}"))):

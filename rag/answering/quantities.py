@@ -32,14 +32,17 @@ UNITS = [(r"kilograms?|kgs?", "kg"), (r"kilomet(?:re|er)s?|km", "km"), (r"percen
          (r"milligrams?|mg", "mg"), (r"grams?", "g"), (r"°\s*c\b|degrees?\s+celsius|celsius", "celsius"),
          (r"°\s*f\b|degrees?\s+fahrenheit|fahrenheit", "fahrenheit"), (r"miles?", "mile"), (r"minutes?|mins?", "minute"),
          (r"days?", "day"), (r"weeks?", "week"), (r"gigabytes?|gb", "gb"), (r"megabytes?|mb", "mb"),
-         (r"terabytes?|tb", "tb"), (r"lbs?", "lb")]
+         (r"terabytes?|tb", "tb"), (r"lbs?", "lb"), (r"decibels?|db", "db"), (r"kilowatts?|kw", "kw"),
+         (r"watts?", "watt"), (r"gallons?", "gallon")]
 UNIT_WORDS = frozenset(unit.strip() for _, unit in UNITS)
-# Units of one quantity: the same number in another of them is another fact ("90 miles" is not "90 km").
+# Units of one quantity: the same number in another of them is another fact ("90 miles" is not "90 km"), as it is
+# in a unit of another quantity ("95 watts" is not "95 dB").
 DIMENSIONS = {unit: dim for dim, units in {
     "length": ("km", "mile", "metre", "meter", "cm", "mm", "feet", "foot", "inch"),
     "temperature": ("celsius", "fahrenheit", "kelvin"), "mass": ("kg", "mg", "lb", "tonne", "ton"),
     "time": ("hour", "minute", "second", "day", "week", "month", "year"), "data": ("gb", "mb", "tb", "kb"),
-    "money": ("euro", "dollar", "gbp"), "volume": ("µl", "ml", "litre"), "energy": ("wh", "kwh")}.items() for unit in units}
+    "money": ("euro", "dollar", "gbp"), "volume": ("µl", "ml", "litre", "gallon", "pint"), "energy": ("wh", "kwh"),
+    "power": ("watt", "kw", "kilowatt", "mw"), "sound": ("db", "decibel")}.items() for unit in units}
 
 # Bounds, not negations: "no more than 8 tablets" is "at most 8 tablets".
 BOUNDS = ((r"\b(?:no|not)(?: be| been)? (?:more|greater|higher|longer|later) than\b", "at most"),

@@ -632,6 +632,28 @@ def test_an_advice_tail_is_not_a_claim() -> None:
      "Live bands must use our sound limiter, set at 95 dB.", ["supported"]),
     ("The system includes a 200-gallon hot water cylinder [1].",
      "The system includes a 200-litre unvented hot water cylinder.", ["contradicted"]),
+    # "both A and B ..." is said of each
+    ("Both the cardamom buns and the apple and walnut cake use yeast [1].",
+     "The cardamom buns use yeast. The apple and walnut cake uses baking powder, not yeast.", ["contradicted"]),
+    ("Both the cardamom buns and the apple and walnut cake use flour [1].",
+     "The cardamom buns use flour and yeast. The apple and walnut cake uses flour and baking powder.", ["supported"]),
+    ("Both the applicant and third parties may appeal to the Planning Inspectorate [1].",
+     "The applicant may appeal to the Planning Inspectorate within six months. Third parties, such as neighbours, "
+     "cannot appeal.", ["contradicted"]),
+    # what is denied of a thing the closest sentence does not name
+    ("Both the applicant and third parties such as neighbours may appeal to the Planning Inspectorate within six "
+     "months of the decision date [1].",
+     "If the applicant is aggrieved by any condition, it may appeal to the Planning Inspectorate within six months "
+     "of the decision date. Third parties have no right of appeal.", ["contradicted"]),
+    ("Third parties may comment on the application during the consultation [1].",
+     "Third parties may comment on the application during the consultation. Third parties have no right of appeal.",
+     ["supported"]),
+    # "only the buns use yeast": the cake does not
+    ("The apple and walnut cake uses yeast [1].",
+     "The cake and the buns both contain butter or oil, but only the buns use yeast.", ["contradicted"]),
+    ("The cake contains butter or oil [1].",
+     "The cake and the buns both contain butter or oil, but only the buns use yeast.", ["supported"]),
+    ("The pool is open on Saturdays [1].", "The pool is open only on Saturdays and Sundays.", ["supported"]),
 ])
 def test_conditions_asides_and_words_people_shorten(reply: str, source: str, expected: list[str]) -> None:
     assert _labels(reply, source) == expected

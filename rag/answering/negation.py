@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from rag.answering.facts import _content, _is_content, _normalise, _stem, words
 from rag.text import NEGATIONS
 
-__all__ = ["denied_words", "negation_conflict"]
+__all__ = ["denial_subjects", "denied_words", "negation_conflict"]
 
 # Where a clause with its own polarity starts: not at every comma ("Block C's roof, replaced in 2019, is not
 # part of this project" is one clause), but after ";", ":" or a comma and a conjunction, and at "but" or "unless".
@@ -79,6 +79,12 @@ def denied_words(text: str) -> frozenset[str]:
     """The content words the negations of ``text`` deny ("not available during probation": available,
     probation), stemmed as the other checks read them."""
     return _denied(words(_plain(text)))[0]
+
+
+def denial_subjects(text: str) -> frozenset[str]:
+    """What the negations of ``text`` are about: the content words just before each ("Third parties have no
+    right of appeal": third, parties), stemmed as the other checks read them."""
+    return _denied(words(_plain(text)))[1]
 
 
 def _exception_conflict(claim: Sequence[str], rule: Sequence[str], exception: Sequence[str]) -> bool:

@@ -13,7 +13,7 @@ import re
 # The shared reading of a sentence (normalised words and their stems, numbers as slots).
 from rag.answering.facts import _content, _normalise, stream, words
 
-__all__ = ["quantifier_gap"]
+__all__ = ["exclusive_conflict", "quantifier_gap"]
 
 _UNIVERSAL = re.compile(r"\b(?:all(?<!at all)|every|everything|everyone|entire|whole|always|any time|without exception)\b")
 _UNIVERSAL_EVIDENCE = re.compile(r"\b(?:all|every|each|any|everything|everyone|entire|whole|always|"
@@ -58,3 +58,27 @@ def quantifier_gap(claim: str, evidence: str) -> bool:
     wanted = _content(words(claimed))
     clause = max(about, key=lambda c: len(wanted & _content(words(c))))
     return not _UNIVERSAL_EVIDENCE.search(clause)
+
+
+# "only the buns use yeast": what follows "only" up to its verb is the one thing the rest is true of.
+_ONLY = re.compile(r"\bonly\s+((?:the |its |your |our )?(?:[a-z][\w'-]* ){0,3}?)(?:" + "|".join(sorted(_VERBS)) +
+                   r"|uses?|contains?|needs?|requires?|gets?|pays?|qualify|qualifies|offers?)\s+([^,;:]+)")
+_NOT_A_THING = frozenset("on in at by for from to with within after before during until when if once".split())
+
+
+def exclusive_conflict(claim: str, evidence: str) -> bool:
+    """Does the claim say of another thing what the evidence says of "only" one ("the apple cake uses yeast"
+    against "the cake and the buns both contain butter, but only the buns use yeast")? The claim must state
+    what follows (every content word of it), not name the one thing, and name something else the sentence
+    names. "Only on weekdays", "only in May" restrict when, not what: they are not read."""
+    plain = _normalise(evidence)
+    mine = _content(words(_normalise(claim)))
+    for match in _ONLY.finditer(plain):
+        thing = words(match.group(1))
+        if not thing or thing[0] in _NOT_A_THING:
+            continue
+        one, said = _content(thing), _content(words(match.group(2)))
+        others = _content(words(plain[:match.start()] + " " + plain[match.end():])) - one - said
+        if one and said and said <= mine and not one & mine and others & mine:
+            return True
+    return False

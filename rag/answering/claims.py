@@ -300,9 +300,9 @@ def _check(claim: str, hits: Sequence[Hit], sources: Sequence[int], meaning: _Me
     both = _BOTH.match(text)
     if both:  # "Both the buns and the cake use yeast": said of each, so true of each
         for one in (both.group(1), both.group(2)):
-            part = _check(f"{one} {both.group(3)}", hits, sources, meaning, reading)
-            if part.label != "supported":
-                return dataclasses.replace(part, text=text, cites=cites)
+            said = _check(f"{one} {both.group(3)}", hits, sources, meaning, reading)
+            if said.label != "supported":
+                return dataclasses.replace(said, text=text, cites=cites)
     # A name may be the document's topic, named in its title, or the subject of the sentence before.
     around = surroundings(hits, sources, reading.heads)
     # A number of a file's title ("Tessellate 4.2.0 Release Notes": its first line, a heading rather than a

@@ -616,8 +616,8 @@ def test_an_advice_tail_is_not_a_claim() -> None:
     ("Juniper should go on lead walks three times a day, with no running or jumping [1].",
      "Lead walks only, three times a day. No running or jumping.", ["supported"]),
     # a shortened word is held by the word it begins; its numbers are still checked
-    ("| 1-bed | 14 | 8 |", "| 1-bedroom | 14 | 8 | 22 |", ["supported"]),
-    ("| 1-bed | 14 | 9 |", "| 1-bedroom | 14 | 8 | 22 |", ["unsupported"]),
+    ("| 2-bath | 14 | 8 |", "| 2-bathroom | 14 | 8 | 22 |", ["supported"]),
+    ("| 2-bath | 14 | 9 |", "| 2-bathroom | 14 | 8 | 22 |", ["unsupported"]),
     # three numbers all in place say which line the claim restates, whatever words it is put in
     ("The lease agreement term runs for two years, from 1 April 2025 to 31 March 2027 [1].",
      "**Term:** 1 April 2025 to 31 March 2027 (24 months)", ["supported"]),

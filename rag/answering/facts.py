@@ -448,5 +448,6 @@ def coverage(claim: str, evidence: str) -> float:
     if not wanted:
         return 1.0
     held = _content(words(_normalise(evidence)))
-    # a word the claim shortens ("1-bed" for "1-bedroom", "dept" for "department") is held by the word it begins
-    return sum(1 for w in wanted if w in held or (len(w) >= 3 and any(h.startswith(w) for h in held))) / len(wanted)
+    # a word the claim shortens ("2-bath" for "2-bathroom", "dept" for "department") is held by the word it begins;
+    # not below four letters ("man" begins "manager", "age" "agent")
+    return sum(1 for w in wanted if w in held or (len(w) >= 4 and any(h.startswith(w) for h in held))) / len(wanted)

@@ -654,6 +654,8 @@ def test_an_advice_tail_is_not_a_claim() -> None:
     ("The cake contains butter or oil [1].",
      "The cake and the buns both contain butter or oil, but only the buns use yeast.", ["supported"]),
     ("The pool is open on Saturdays [1].", "The pool is open only on Saturdays and Sundays.", ["supported"]),
+    ("The apple and walnut cake uses yeast [1].",
+     "Not only the buns use yeast: the apple and walnut cake uses yeast too.", ["supported"]),
 ])
 def test_conditions_asides_and_words_people_shorten(reply: str, source: str, expected: list[str]) -> None:
     assert _labels(reply, source) == expected

@@ -61,8 +61,9 @@ def quantifier_gap(claim: str, evidence: str) -> bool:
 
 
 # "only the buns use yeast": what follows "only" up to its verb is the one thing the rest is true of.
-_ONLY = re.compile(r"\bonly\s+((?:the |its |your |our )?(?:[a-z][\w'-]* ){0,3}?)(?:" + "|".join(sorted(_VERBS)) +
-                   r"|uses?|contains?|needs?|requires?|gets?|pays?|qualify|qualifies|offers?)\s+([^,;:]+)")
+_ONLY = re.compile(r"\b(?<!not )(?<!n't )only\s+((?:the |its |your |our )?(?:[a-z][\w'-]* ){0,3}?)(?:"
+                   + "|".join(sorted(_VERBS))
+                   + r"|uses?|contains?|needs?|requires?|gets?|pays?|qualify|qualifies|offers?)\s+([^,;:]+)")
 _NOT_A_THING = frozenset("on in at by for from to with within after before during until when if once".split())
 
 
@@ -70,7 +71,8 @@ def exclusive_conflict(claim: str, evidence: str) -> bool:
     """Does the claim say of another thing what the evidence says of "only" one ("the apple cake uses yeast"
     against "the cake and the buns both contain butter, but only the buns use yeast")? The claim must state
     what follows (every content word of it), not name the one thing, and name something else the sentence
-    names. "Only on weekdays", "only in May" restrict when, not what: they are not read."""
+    names. "Only on weekdays", "only in May" restrict when, not what, and "not only ... but also" adds: neither is
+    read."""
     plain = _normalise(evidence)
     mine = _content(words(_normalise(claim)))
     for match in _ONLY.finditer(plain):

@@ -39,9 +39,9 @@ from indexes import Embedder, Hit
 from rag.answering.comparison import comparison_conflict
 from rag.answering.facts import content_of, coverage, slot_conflict, stream, words
 from rag.answering.lists import list_gap
-from rag.answering.negation import denial_subjects, denied_words, negation_conflict
+from rag.answering.negation import denials, negation_conflict
 from rag.answering.passages import document_text, evidence_sentences, heads_of, is_rule, is_title, surroundings, title_numbers
-from rag.answering.quantifiers import exclusive_conflict, quantifier_gap
+from rag.answering.quantifiers import STATING_VERB, exclusive_conflict, quantifier_gap
 from rag.records import Claim
 from rag.text import MARKER, split_sentences, strip_markers
 
@@ -79,13 +79,10 @@ _CONJUNCTION = re.compile(r",\s*(?:and|while|whereas|but|or)\b\s*|;\s*")
 _RELATIVE_CLAUSE = re.compile(
     r",\s*(?:which|who)\s+(?!(?:comes?|amounts?|works?|adds?) (?:to|out|up)|equals?|means?|makes?|totals?|gives?)"
     r"((?:[^,;]|,(?=\d))+?)(?=,(?!\d)|;|\s*$|\s*[.!?]\s*$)", re.I)
-# "Both A and B <verb> ...": the subject ends at the first verb of a closed list (auxiliaries, modals and the
-# verbs replies state facts with), so "the apple and walnut cake" stays one thing.
-_BOTH = re.compile(
-    r"^\W*(?:(?:yes|no)\b\W+)?both\s+(.+?)\s+and\s+(.+?)\s+((?:are|were|is|was|can|could|may|might|must|should|"
-    r"will|would|have|has|had|need|needs|use|uses|used|get|gets|include|includes|contain|contains|require|"
-    r"requires|receive|receives|pay|pays|qualify|qualifies|offer|offers|take|takes|do|does|did|cost|costs)\b.*)$",
-    re.IGNORECASE | re.DOTALL)
+# "Both A and B <verb> ...": the subject ends at the first stating verb (auxiliaries, modals and the verbs replies
+# state facts with), so "the apple and walnut cake" stays one thing.
+_BOTH = re.compile(rf"^\W*(?:(?:yes|no)\b\W+)?both\s+(.+?)\s+and\s+(.+?)\s+((?:{STATING_VERB})\b.*)$",
+                   re.IGNORECASE | re.DOTALL)
 _LAST_NAME = re.compile(r"(?:[A-Z][\w&-]*(?:\s+(?:[A-Z][\w&-]*|\d+\b))*|[\w-]+)\W*$")
 
 
@@ -290,19 +287,19 @@ def _check(claim: str, hits: Sequence[Hit], sources: Sequence[int], meaning: _Me
            reading: _Reading) -> Claim:
     """Label one claim; a claim of conjoined parts ("X, and Y") is supported when each part is,
     by the best sentence or another (a claim may rest on two)."""
-    candidates = _candidates(hits, sources)
-    ranked = _rank(claim, candidates, meaning)
     text = strip_markers(claim)
     cites = tuple(int(p) for m in MARKER.finditer(claim) for p in re.split(r"[,;]", m.group(1))
                   if 1 <= int(p) <= len(hits))
-    if not ranked:
-        return Claim(text, "unsupported", (), "", cites)
     both = _BOTH.match(text)
     if both:  # "Both the buns and the cake use yeast": said of each, so true of each
         for one in (both.group(1), both.group(2)):
             said = _check(f"{one} {both.group(3)}", hits, sources, meaning, reading)
             if said.label != "supported":
                 return dataclasses.replace(said, text=text, cites=cites)
+    candidates = _candidates(hits, sources)
+    ranked = _rank(claim, candidates, meaning)
+    if not ranked:
+        return Claim(text, "unsupported", (), "", cites)
     # A name may be the document's topic, named in its title, or the subject of the sentence before.
     around = surroundings(hits, sources, reading.heads)
     # A number of a file's title ("Tessellate 4.2.0 Release Notes": its first line, a heading rather than a
@@ -331,8 +328,9 @@ def _check(claim: str, hits: Sequence[Hit], sources: Sequence[int], meaning: _Me
         # parties may appeal" against "the applicant may appeal" and "Third parties have no right of appeal".
         unsaid = content_of(text) - content_of(best)
         for n, other in ranked[1:8] if unsaid else ():
-            denied = denied_words(other) - _LIGHT_VERBS
-            if ((denied & unsaid or (denial_subjects(other) & unsaid and denied & content_of(text)))
+            denied, about = denials(other)
+            denied -= _LIGHT_VERBS
+            if ((denied & unsaid or (about & unsaid and denied & content_of(text)))
                     and negation_conflict(claim, other)):
                 return Claim(text, "contradicted", (n,), other, cites)
     if label_1 == "unsupported":

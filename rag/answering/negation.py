@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from rag.answering.facts import _content, _is_content, _normalise, _stem, words
 from rag.text import NEGATIONS
 
-__all__ = ["denial_subjects", "denied_words", "negation_conflict"]
+__all__ = ["denials", "negation_conflict"]
 
 # Where a clause with its own polarity starts: not at every comma ("Block C's roof, replaced in 2019, is not
 # part of this project" is one clause), but after ";", ":" or a comma and a conjunction, and at "but" or "unless".
@@ -75,16 +75,11 @@ def _plain(text: str) -> str:
     return text
 
 
-def denied_words(text: str) -> frozenset[str]:
-    """The content words the negations of ``text`` deny ("not available during probation": available,
-    probation), stemmed as the other checks read them."""
-    return _denied(words(_plain(text)))[0]
-
-
-def denial_subjects(text: str) -> frozenset[str]:
-    """What the negations of ``text`` are about: the content words just before each ("Third parties have no
-    right of appeal": third, parties), stemmed as the other checks read them."""
-    return _denied(words(_plain(text)))[1]
+def denials(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """What the negations of ``text`` deny and what they are about, stemmed as the other checks read them:
+    "Volunteering leave is not available during probation" denies available, probation, of volunteering leave;
+    "Third parties have no right of appeal" denies right, appeal, of third parties."""
+    return _denied(words(_plain(text)))
 
 
 def _exception_conflict(claim: Sequence[str], rule: Sequence[str], exception: Sequence[str]) -> bool:

@@ -13,7 +13,7 @@ import re
 # The shared reading of a sentence (normalised words and their stems, numbers as slots).
 from rag.answering.facts import _content, _normalise, stream, words
 
-__all__ = ["exclusive_conflict", "quantifier_gap"]
+__all__ = ["STATING_VERB", "exclusive_conflict", "quantifier_gap"]
 
 _UNIVERSAL = re.compile(r"\b(?:all(?<!at all)|every|everything|everyone|entire|whole|always|any time|without exception)\b")
 _UNIVERSAL_EVIDENCE = re.compile(r"\b(?:all|every|each|any|everything|everyone|entire|whole|always|"
@@ -25,6 +25,9 @@ _PARTIAL = re.compile(r"\b(?:some|several|certain|a few|most|part of)\b")
 
 _VERBS = frozenset("are were is was have has had can could must may might will would should shall do does did get "
                    "need take run include cover".split())
+# The verbs a reply states a fact of something with: where a subject named with "both" or "only" ends.
+STATING_VERB = "|".join(sorted(_VERBS | set("needs use uses used gets include includes contain contains require requires "
+                                            "receive receives pay pays qualify qualifies offer offers takes cost costs".split())))
 _ALL_OF = re.compile(r"\ball (?:of )?(?:the |its |your |our )?([a-z]+)")
 
 
@@ -61,9 +64,8 @@ def quantifier_gap(claim: str, evidence: str) -> bool:
 
 
 # "only the buns use yeast": what follows "only" up to its verb is the one thing the rest is true of.
-_ONLY = re.compile(r"\b(?<!not )(?<!n't )only\s+((?:the |its |your |our )?(?:[a-z][\w'-]* ){0,3}?)(?:"
-                   + "|".join(sorted(_VERBS))
-                   + r"|uses?|contains?|needs?|requires?|gets?|pays?|qualify|qualifies|offers?)\s+([^,;:]+)")
+_ONLY = re.compile(rf"\b(?<!not )(?<!n't )only\s+((?:the |its |your |our )?(?:[a-z][\w'-]* ){{0,3}}?)(?:{STATING_VERB})"
+                   r"\s+([^,;:]+)")
 _NOT_A_THING = frozenset("on in at by for from to with within after before during until when if once".split())
 
 

@@ -42,7 +42,7 @@ DIMENSIONS = {unit: dim for dim, units in {
     "temperature": ("celsius", "fahrenheit", "kelvin"), "mass": ("kg", "mg", "lb", "tonne", "ton"),
     "time": ("hour", "minute", "second", "day", "week", "month", "year"), "data": ("gb", "mb", "tb", "kb"),
     "money": ("euro", "dollar", "gbp"), "volume": ("µl", "ml", "litre", "gallon", "pint"), "energy": ("wh", "kwh"),
-    "power": ("watt", "kw", "kilowatt", "mw"), "sound": ("db", "decibel")}.items() for unit in units}
+    "power": ("watt", "kw", "mw"), "sound": ("db",)}.items() for unit in units}
 
 # Bounds, not negations: "no more than 8 tablets" is "at most 8 tablets".
 BOUNDS = ((r"\b(?:no|not)(?: be| been)? (?:more|greater|higher|longer|later) than\b", "at most"),

@@ -47,6 +47,18 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _LIST_MARKER = re.compile(r"(?m)^\s*\d{1,2}[.)](?=\s)")
 # A short line without end punctuation followed by a capitalised line is a heading, not a wrapped sentence.
 _HEADING_BREAK = re.compile(r"(?m)^(#+ [^\n]*|[^\n.!?:;,]{1,60})\n(?=\s*[#A-Z0-9\u00C0-\u024F*-])")
+# Words a heading does not end with: a line ending so is a sentence wrapped before a number or a name
+# ("The grant starts on 1 April 2025 and ends on" / "31 March 2028.").
+_WRAPPED = frozenset("a an the and or but nor of to in on at by for with from as than into onto per via is are was "
+                     "were be been has have had will would can could may might must shall should".split())
+
+
+def _heading_break(match: re.Match[str]) -> str:
+    line = match.group(1)
+    last = line.split()[-1].lower() if line.split() else ""
+    return f"{line}\n" if not line.startswith("#") and last in _WRAPPED else f"{line}\n\n"
+
+
 _LEADING_MARKERS = re.compile(r"(?:\[\d+(?:\s*[,;]\s*\d+)*\]\s*[.!?]?\s*)+")
 # English words that negate what follows (claim checks compare them; German and French ones in rag.answering.replies).
 NEGATIONS = frozenset("not no never none cannot nothing neither nor without".split())
@@ -127,7 +139,7 @@ def split_sentences(text: str) -> list[str]:
     List enumerators ("1. ", "2) ") at the start of a line are dropped rather than read as sentences;
     a marker opening a sentence ("... 1887. [1] Next") is given back to the sentence before.
     """
-    text = _HEADING_BREAK.sub("\\1\n\n", _LIST_MARKER.sub("", text))
+    text = _HEADING_BREAK.sub(_heading_break, _LIST_MARKER.sub("", text))
     out: list[str] = []
     for piece in SENTENCE_END.split(text):
         piece = " ".join(piece.split()) if piece else ""

@@ -656,6 +656,24 @@ def test_an_advice_tail_is_not_a_claim() -> None:
     ("The pool is open on Saturdays [1].", "The pool is open only on Saturdays and Sundays.", ["supported"]),
     ("The apple and walnut cake uses yeast [1].",
      "Not only the buns use yeast: the apple and walnut cake uses yeast too.", ["supported"]),
+    # a possessive is its owner, a pronoun's contraction no word of the claim
+    ("That's Lisbon's newest office, and it opened in 2019 [1].",
+     "The company's newest office, in Lisbon, opened in 2019.", ["supported"]),
+    ("That's Lisbon's newest office, and it opened in 2021 [1].",
+     "The company's newest office, in Lisbon, opened in 2019.", ["contradicted"]),
 ])
 def test_conditions_asides_and_words_people_shorten(reply: str, source: str, expected: list[str]) -> None:
     assert _labels(reply, source) == expected
+
+
+def test_a_records_fields_are_read_one_by_one_and_a_wrapped_line_is_no_heading() -> None:
+    from rag.answering.passages import evidence_sentences
+    from rag.text import split_sentences
+    fields = "**Patient:** Juniper, 6 years old\n**Attending surgeon:** Dr Sofia Lindqvist\n**Referring vet:** Dr Owen Reece"
+    assert evidence_sentences(fields) == ["**Patient:** Juniper, 6 years old", "**Attending surgeon:** Dr Sofia Lindqvist",
+                                          "**Referring vet:** Dr Owen Reece"]
+    prose = "The council received 126 representations: 97 objections\nand 23 letters of support."
+    assert evidence_sentences(prose) == ["The council received 126 representations: 97 objections and 23 letters of support."]
+    assert split_sentences("The grant starts on 1 April 2025 and ends on\n31 March 2028. It may be deferred.") == [
+        "The grant starts on 1 April 2025 and ends on 31 March 2028.", "It may be deferred."]
+    assert split_sentences("Amount and duration\nThe total is 5.") == ["Amount and duration", "The total is 5."]

@@ -214,8 +214,23 @@ def _stem(word: str) -> str:
     return stem(word).rstrip("e") or word
 
 
+# Heads of contractions that carry no content ("that's", "you'll", "can't" normalised to "ca not").
+_CONTRACTED = frozenset("i you he she it we they that there here what who let ca wo sha".split())
+
+
+def _base(token: str) -> str:
+    """A token as the content checks read it: a contraction of a pronoun is none ("that's", "you'll"), a
+    possessive is its owner ("Lisbon's" is "Lisbon")."""
+    head, apostrophe, tail = token.partition("'")
+    if not apostrophe:
+        return "" if token in _CONTRACTED else token
+    if head in _CONTRACTED or head in STOP_WORDS:
+        return ""
+    return head if tail == "s" else token
+
+
 def _content(tokens: Sequence[str]) -> frozenset[str]:
-    return frozenset(_stem(t) for t in tokens if _is_content(t))
+    return frozenset(_stem(b) for b in map(_base, tokens) if _is_content(b))
 
 
 def _name_spans(plain: str) -> list[tuple[int, int, str]]:
@@ -444,10 +459,15 @@ def content_of(text: str) -> frozenset[str]:
 def coverage(claim: str, evidence: str) -> float:
     """The share of the claim's content words the evidence holds; words that only say how exact or how
     summed a number is ("roughly 360 g a day in total") are left to the number checks."""
-    wanted = _content(words(_normalise(claim))) - _VAGUE
+    tokens, theirs = words(_normalise(claim)), words(_normalise(evidence))
+    # a number's unit where the evidence gives the quantity in another unit of it ("3 years" for "36 months"): the
+    # number checks compare the two, the word is not missing
+    dimensions = {DIMENSIONS[t] for t in theirs if t in DIMENSIONS}
+    wanted = _content([t for before, t in zip(["", *tokens], tokens, strict=False)
+                       if not (before[:1].isdigit() and DIMENSIONS.get(t) in dimensions)]) - _VAGUE
     if not wanted:
         return 1.0
-    held = _content(words(_normalise(evidence)))
+    held = _content(theirs)
     # a word the claim shortens ("2-bath" for "2-bathroom", "dept" for "department") is held by the word it begins;
     # not below four letters ("man" begins "manager", "age" "agent")
     return sum(1 for w in wanted if w in held or (len(w) >= 4 and any(h.startswith(w) for h in held))) / len(wanted)

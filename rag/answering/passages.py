@@ -37,10 +37,16 @@ HEAD_CHARS = 2000  # a file's head is read from its first characters, not its wh
 
 def heads_of(hits: Sequence[Hit], documents: Mapping[str, str]) -> dict[str, list[str]]:
     """Each file's head (its title and first sentences), from ``documents`` or its retrieved first chunk."""
-    heads = {source: evidence_sentences(text[:HEAD_CHARS])[:3] for source, text in documents.items()}
-    heads.update({h.chunk.source: evidence_sentences(h.chunk.text)[:3] for h in hits
-                  if h.chunk.start == 0 and h.chunk.page in (None, 1)})
+    heads = {source: _head(text[:HEAD_CHARS]) for source, text in documents.items()}
+    heads.update({h.chunk.source: _head(h.chunk.text) for h in hits if h.chunk.start == 0 and h.chunk.page in (None, 1)})
     return heads
+
+
+def _head(text: str) -> list[str]:
+    """A file's title and first sentences, and the fields of a record's header that follow them ("**Site:** 41 Mill
+    Lane" after "**Authority:**", "**Meeting date:**", ...): the parties and the place it is about."""
+    sentences = evidence_sentences(text)
+    return sentences[:3] + [s for s in sentences[3:16] if _FIELD.match(s)]
 
 
 def surroundings(hits: Sequence[Hit], sources: Sequence[int],
@@ -92,6 +98,8 @@ def readings(text: str) -> list[tuple[str, str]]:
     for i, line in enumerate(lines):
         cells = _cells(line)
         if cells is None:
+            if _FIELD.match(line):  # "**Attending surgeon:** Dr Sofia Lindqvist": a record's field, read alone
+                flush()
             prose.append(line)
             header = []
             continue
@@ -104,6 +112,13 @@ def readings(text: str) -> list[tuple[str, str]]:
         out.append((" ".join(c for c in cells if c), table_row(cells, header) if header else ""))
     flush()
     return [reading for reading in out if reading[0].strip()]
+
+
+# A line that opens with a short label and a colon ("**Discharge nurse:** Hannah Price", "Term: 24 months"): one field
+# of a record, so a run of them is not one sentence in which any name may sit beside any label.
+_FIELD = re.compile(r"^\s*(?:[-*•]\s+)?(?:(?:\*\*|__)[A-Z][^:*_\n]{0,40}:(?:\*\*|__)"  # "**Discharge nurse:**"
+                    r"|(?!(?:The|A|An|This|That|These|Those|It|We|You|They|I)\b)[A-Z][\w'’()/&-]*(?:[ \t]+[\w'’()/&-]+){0,2}:)"
+                    r"[ \t]+\S")
 
 
 def _cells(line: str) -> list[str] | None:
